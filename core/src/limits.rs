@@ -1,0 +1,66 @@
+//! Every limit of the engine in one place, each named with its unit.
+//!
+//! Exceeding a limit is `LIMIT_EXCEEDED` (or `INVALID_INPUT` where the value
+//! is not a size but a malformed one) and changes nothing. Nothing is ever
+//! truncated silently.
+
+/// One microsecond, the engine's time quantum.
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// Longest booking, `end - start`.
+pub const BOOKING_LENGTH_MAX_US: i64 = 366 * MICROS_PER_DAY;
+/// Longest query window (`list_bookings`, availability, reports).
+pub const QUERY_WINDOW_MAX_US: i64 = 400 * MICROS_PER_DAY;
+/// Most bookings in one `create_bookings` call.
+pub const BATCH_SIZE_MAX: usize = 10_000;
+/// Longest booking title.
+pub const TITLE_LENGTH_MAX_CHARS: usize = 255;
+/// Longest booking notes.
+pub const NOTES_LENGTH_MAX_CHARS: usize = 10_000;
+/// Largest metadata object, serialized as compact JSON.
+pub const METADATA_SIZE_MAX_BYTES: usize = 16 * 1024;
+/// Largest resource capacity (and so the largest booking quantity).
+pub const CAPACITY_MAX: u32 = 10_000;
+/// Largest page a list call returns.
+pub const PAGE_SIZE_MAX: usize = 1_000;
+/// Most resource ids in one list filter.
+pub const FILTER_IDS_MAX: usize = 1_000;
+/// Page size when the caller gives none.
+pub const PAGE_SIZE_DEFAULT: usize = 100;
+/// Largest HTTP request body (enforced by the server).
+pub const HTTP_BODY_MAX_BYTES: usize = 1024 * 1024;
+
+/// Longest tenant id; tenant ids match `[A-Za-z0-9_-]`.
+pub const TENANT_ID_LENGTH_MAX_CHARS: usize = 64;
+/// Longest resource, project or booking id; ids match `[A-Za-z0-9_.:-]`.
+pub const ID_LENGTH_MAX_CHARS: usize = 128;
+/// Longest name of a tenant, resource or project.
+pub const NAME_LENGTH_MAX_CHARS: usize = 255;
+/// Longest resource kind ("artist", "room").
+pub const KIND_LENGTH_MAX_CHARS: usize = 64;
+/// Most tags on one resource.
+pub const TAGS_COUNT_MAX: usize = 64;
+/// Longest tag.
+pub const TAG_LENGTH_MAX_CHARS: usize = 64;
+/// Longest idempotency key.
+pub const IDEMPOTENCY_KEY_LENGTH_MAX_CHARS: usize = 255;
+/// Longest actor name recorded on events.
+pub const ACTOR_LENGTH_MAX_CHARS: usize = 128;
+/// Largest buffer before or after a booking.
+pub const BUFFER_MAX_US: i64 = 7 * MICROS_PER_DAY;
+/// Longest hold time to live (a "first hold" may last weeks, not years).
+pub const HOLD_TTL_MAX_US: i64 = 366 * MICROS_PER_DAY;
+/// Hold time to live when the caller gives none.
+pub const HOLD_TTL_DEFAULT_US: i64 = 15 * 60 * MICROS_PER_SECOND;
+
+/// Earliest instant accepted: 0001-01-01T00:00:00Z.
+pub const TIMESTAMP_MIN_US: i64 = -62_135_596_800 * MICROS_PER_SECOND;
+/// Latest instant accepted: 9999-12-31T23:59:59.999999Z.
+pub const TIMESTAMP_MAX_US: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1;
+
+/// Most expired holds one `sweep_expired` call turns into `expired` per tenant
+/// (bounded so a sweep never holds the write lock for long; call it again).
+pub const SWEEP_BATCH_MAX: usize = 1_000;
+/// Queued events per in-process subscriber before it is marked lagged.
+pub const SUBSCRIBER_QUEUE_MAX: usize = 4_096;

@@ -1,0 +1,83 @@
+//! The append-only event log: audit trail, real-time feed, freshness token.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::time::Timestamp;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    TenantCreated,
+    ResourceCreated,
+    ResourceUpdated,
+    ProjectCreated,
+    /// A booking was created (as hold, pencil or confirmed).
+    Created,
+    Pencilled,
+    Confirmed,
+    Cancelled,
+    Declined,
+    Expired,
+    HoldExtended,
+    Rescheduled,
+}
+
+impl EventType {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::TenantCreated => "tenant_created",
+            EventType::ResourceCreated => "resource_created",
+            EventType::ResourceUpdated => "resource_updated",
+            EventType::ProjectCreated => "project_created",
+            EventType::Created => "created",
+            EventType::Pencilled => "pencilled",
+            EventType::Confirmed => "confirmed",
+            EventType::Cancelled => "cancelled",
+            EventType::Declined => "declined",
+            EventType::Expired => "expired",
+            EventType::HoldExtended => "hold_extended",
+            EventType::Rescheduled => "rescheduled",
+        }
+    }
+
+    /// Parses the stable snake_case name.
+    pub fn parse(name: &str) -> Option<EventType> {
+        use EventType as E;
+        [
+            E::TenantCreated,
+            E::ResourceCreated,
+            E::ResourceUpdated,
+            E::ProjectCreated,
+            E::Created,
+            E::Pencilled,
+            E::Confirmed,
+            E::Cancelled,
+            E::Declined,
+            E::Expired,
+            E::HoldExtended,
+            E::Rescheduled,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == name)
+    }
+}
+
+/// One entry of a tenant's log. `seq` is gap-free and strictly increasing
+/// per tenant, assigned in the transaction that made the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub tenant_id: String,
+    pub seq: i64,
+    /// The booking concerned, if any.
+    pub booking_id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// Who did it ("system" for the engine's own actions such as expiry).
+    pub actor: String,
+    pub at: Timestamp,
+    /// The entity after the change, plus what changed (`previous` on reschedule).
+    pub data: Value,
+}

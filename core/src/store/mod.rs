@@ -1,0 +1,136 @@
+//! The storage boundary. The engine sees a [`Store`] that opens tenant-bound
+//! [`Transaction`]s; SQLite (and, later, PostgreSQL) implement both. A store
+//! makes no business decision: it reads and writes rows, keeps the event
+//! `seq` gap-free, and turns its own failures into `STORE_UNAVAILABLE`.
+
+pub mod sqlite;
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::model::{Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp};
+
+/// A booking row with the fingerprint of the request that created it, so a
+/// repeated create can be told apart from a different one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBooking {
+    pub booking: Booking,
+    pub request_hash: String,
+}
+
+/// An event before the store assigns its `seq`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub booking_id: Option<String>,
+    pub kind: EventType,
+    pub actor: String,
+    pub at: Timestamp,
+    pub data: serde_json::Value,
+}
+
+/// A resolved `list_bookings` request: every filter validated, keyset
+/// position decoded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BookingQuery {
+    pub resource_ids: Vec<String>,
+    pub project_id: Option<String>,
+    pub statuses: Vec<Status>,
+    /// Only bookings overlapping this window.
+    pub window: Option<Interval>,
+    /// Only bookings ordered after `(start, id)`.
+    pub after: Option<(Timestamp, String)>,
+    pub limit: usize,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How long a call waits for a lock or a pooled connection before
+    /// `STORE_UNAVAILABLE`.
+    pub busy_timeout: Duration,
+    /// Most connections held open.
+    pub pool_size: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { busy_timeout: Duration::from_secs(5), pool_size: 8 }
+    }
+}
+
+/// A backing store.
+pub trait Store: Send + Sync {
+    /// A write transaction for one tenant. Writers are serialized per tenant
+    /// at least as strongly as the capacity decision needs.
+    fn write(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>>;
+    /// A read-only snapshot of one tenant.
+    fn read(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>>;
+    /// Tenants with at least one hold whose expiry is at or before `now`.
+    fn tenants_with_expired_holds(&self, now: Timestamp, limit: usize) -> Result<Vec<String>>;
+}
+
+/// One transaction bound to one tenant: no method can reach another
+/// tenant's rows. Dropping it without [`Transaction::commit`] rolls back.
+pub trait Transaction {
+    fn tenant(&mut self) -> Result<Option<TenantInfo>>;
+    fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()>;
+
+    fn resource(&mut self, id: &str) -> Result<Option<Resource>>;
+    /// The resource, locked against concurrent capacity decisions until the
+    /// transaction ends (a row lock where the store has them).
+    fn lock_resource(&mut self, id: &str) -> Result<Option<Resource>>;
+    fn insert_resource(&mut self, resource: &Resource) -> Result<()>;
+    fn update_resource(&mut self, resource: &Resource, previous_version: i64) -> Result<()>;
+    /// Resources ordered by id, after `after`.
+    fn list_resources(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Resource>>;
+
+    fn project(&mut self, id: &str) -> Result<Option<Project>>;
+    fn insert_project(&mut self, project: &Project) -> Result<()>;
+    /// Projects ordered by id, after `after`.
+    fn list_projects(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Project>>;
+
+    fn booking(&mut self, id: &str) -> Result<Option<StoredBooking>>;
+    fn booking_by_idempotency_key(&mut self, key: &str) -> Result<Option<StoredBooking>>;
+    /// Bookings of `resource_id` in a capacity-consuming status (holds
+    /// included, expired or not: the caller judges expiry) whose own
+    /// interval overlaps `window`.
+    fn blocking_bookings(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Booking>>;
+    fn insert_booking(&mut self, booking: &Booking, request_hash: &str) -> Result<()>;
+    /// Writes `booking` over the row at `previous_version`.
+    fn update_booking(&mut self, booking: &Booking, previous_version: i64) -> Result<()>;
+    /// Bookings matching `query`, ordered by `(start, id)`.
+    fn list_bookings(&mut self, query: &BookingQuery) -> Result<Vec<Booking>>;
+    /// Holds whose expiry is at or before `now`, oldest expiry first.
+    fn expired_holds(&mut self, now: Timestamp, limit: usize) -> Result<Vec<Booking>>;
+
+    /// Appends an event with the tenant's next `seq`.
+    fn append_event(&mut self, event: &NewEvent) -> Result<Event>;
+    /// Events with `seq > since`, ascending.
+    fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>>;
+    /// A booking's events, ascending.
+    fn history(&mut self, booking_id: &str) -> Result<Vec<Event>>;
+
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Opens the store a URL names: `sqlite://path.db`, `sqlite:///abs/path.db`
+/// or `sqlite::memory:`.
+pub fn open(url: &str, options: &StoreOptions) -> Result<Box<dyn Store>> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let location = if rest == ":memory:" {
+            sqlite::Location::Memory
+        } else {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(Error::invalid("url", "sqlite URL has no path"));
+            }
+            sqlite::Location::File(path.into())
+        };
+        return Ok(Box::new(sqlite::SqliteStore::open(location, options)?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(Error::invalid("url", "this build has no PostgreSQL store yet"));
+    }
+    // The URL is not echoed: it may carry a password.
+    Err(Error::invalid("url", "unsupported store URL (expected sqlite://path.db or sqlite::memory:)"))
+}

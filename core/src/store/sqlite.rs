@@ -1,0 +1,640 @@
+//! SQLite store: rusqlite (bundled) behind an r2d2 pool, WAL journal, every
+//! write in `BEGIN IMMEDIATE` so that several processes on one file are
+//! serialized by SQLite's own write lock, and a busy timeout that turns a
+//! lock held too long into `STORE_UNAVAILABLE`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
+
+use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
+use crate::error::{Error, Result};
+use crate::model::{Booking, Event, EventType, Interval, Metadata, Project, Resource, Status, TenantInfo, Timestamp};
+
+/// Embedded migrations, applied in order; `PRAGMA user_version` records the
+/// last one applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    /// A private in-memory database (one connection: it vanishes with it).
+    Memory,
+}
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    pool: Pool<SqliteConnectionManager>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("pool", &self.pool.state()).finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub fn open(location: Location, options: &StoreOptions) -> Result<Self> {
+        let busy_timeout = options.busy_timeout;
+        let (manager, pool_size) = match &location {
+            Location::File(path) => (SqliteConnectionManager::file(path), options.pool_size.max(1)),
+            // Each in-memory connection is its own database: keep exactly one.
+            Location::Memory => (SqliteConnectionManager::memory(), 1),
+        };
+        let manager = manager.with_init(move |conn| configure(conn, busy_timeout));
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(if location == Location::Memory { 1 } else { 0 }))
+            .idle_timeout(if location == Location::Memory { None } else { Some(Duration::from_secs(300)) })
+            .max_lifetime(if location == Location::Memory { None } else { Some(Duration::from_secs(3600)) })
+            .connection_timeout(busy_timeout)
+            .build(manager)
+            .map_err(|e| Error::unavailable(format!("cannot open SQLite database: {e}")))?;
+        let store = SqliteStore { pool };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn connection(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
+        self.pool.get().map_err(|e| Error::unavailable(format!("no SQLite connection: {e}")))
+    }
+
+    /// Applies pending migrations under the write lock, so processes opening
+    /// one file at once apply each migration exactly once.
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.connection()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+        let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+        let applied = usize::try_from(applied).unwrap_or(usize::MAX);
+        if applied > MIGRATIONS.len() {
+            return Err(Error::unavailable(format!(
+                "database schema version {applied} is newer than this engine ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            tx.execute_batch(sql).map_err(map_err)?;
+            tx.pragma_update(None, "user_version", i64::try_from(index + 1).unwrap_or(i64::MAX)).map_err(map_err)?;
+        }
+        tx.commit().map_err(map_err)
+    }
+}
+
+fn configure(conn: &mut Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    // WAL: readers never block the writer and a crash mid-commit leaves the
+    // last committed state. FULL: a commit acknowledged is on disk.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Store errors, sorted into "try again later" and "bug".
+fn map_err(error: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &error {
+        match failure.code {
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::DiskFull
+            | ErrorCode::ReadOnly
+            | ErrorCode::CannotOpen
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::FileLockingProtocolFailed
+            | ErrorCode::OutOfMemory
+            | ErrorCode::PermissionDenied
+            | ErrorCode::NotADatabase
+            | ErrorCode::DatabaseCorrupt => return Error::unavailable(error.to_string()),
+            _ => {}
+        }
+    }
+    Error::internal(format!("SQLite: {error}"))
+}
+
+impl Store for SqliteStore {
+    fn write(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>> {
+        SqliteTransaction::begin(self.connection()?, tenant_id, "BEGIN IMMEDIATE")
+    }
+
+    fn read(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>> {
+        SqliteTransaction::begin(self.connection()?, tenant_id, "BEGIN DEFERRED")
+    }
+
+    fn tenants_with_expired_holds(&self, now: Timestamp, limit: usize) -> Result<Vec<String>> {
+        let conn = self.connection()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT DISTINCT tenant_id FROM bookings
+                 WHERE status = 'hold' AND hold_expires_at_us <= ?1 LIMIT ?2",
+            )
+            .map_err(map_err)?;
+        let rows =
+            stmt.query_map(params![now.as_micros(), limit_param(limit)], |r| r.get::<_, String>(0)).map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+}
+
+struct SqliteTransaction {
+    conn: PooledConnection<SqliteConnectionManager>,
+    tenant_id: String,
+    /// Still to be committed or rolled back.
+    open: bool,
+}
+
+impl SqliteTransaction {
+    fn begin(
+        conn: PooledConnection<SqliteConnectionManager>,
+        tenant_id: &str,
+        begin: &str,
+    ) -> Result<Box<dyn Transaction + 'static>> {
+        conn.execute_batch(begin).map_err(map_err)?;
+        Ok(Box::new(SqliteTransaction { conn, tenant_id: tenant_id.to_owned(), open: true }))
+    }
+
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let rows = stmt.query_map(params, map).map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
+    fn query_one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        stmt.query_row(params, map).optional().map_err(map_err)
+    }
+
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
+        stmt.execute(params).map_err(map_err)
+    }
+
+    fn record_booking_length(&self, booking: &Booking) -> Result<()> {
+        self.execute(
+            "UPDATE resources SET max_booking_length_us = ?3
+             WHERE tenant_id = ?1 AND id = ?2 AND max_booking_length_us < ?3",
+            params![self.tenant_id, booking.resource_id, booking.interval().len_us()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTransaction {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing to report to: the connection is discarded by r2d2's
+            // validity check on its next checkout if this fails.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+const RESOURCE_COLUMNS: &str = "id, name, kind, capacity, timezone, tags, buffer_before_us, buffer_after_us,
+    active, metadata, version, created_at_us, updated_at_us";
+const PROJECT_COLUMNS: &str = "id, name, metadata, version, created_at_us, updated_at_us";
+const BOOKING_COLUMNS: &str = "id, resource_id, project_id, start_us, end_us, status, quantity,
+    hold_expires_at_us, title, notes, metadata, version, created_at_us, updated_at_us, idempotency_key,
+    request_hash";
+const EVENT_COLUMNS: &str = "tenant_id, seq, booking_id, type, actor, at_us, data";
+
+fn decode_error(column: usize, message: impl Into<String>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, message.into().into())
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, column: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text).map_err(|e| decode_error(column, e.to_string()))
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::internal(format!("JSON encoding: {e}")))
+}
+
+fn ts(row: &Row<'_>, column: usize) -> rusqlite::Result<Timestamp> {
+    Ok(Timestamp::from_micros(row.get(column)?))
+}
+
+fn resource_row(row: &Row<'_>) -> rusqlite::Result<Resource> {
+    Ok(Resource {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        kind: row.get(2)?,
+        capacity: row.get(3)?,
+        timezone: row.get(4)?,
+        tags: json_column(row, 5)?,
+        buffer_before: chrono::TimeDelta::microseconds(row.get(6)?),
+        buffer_after: chrono::TimeDelta::microseconds(row.get(7)?),
+        active: row.get(8)?,
+        metadata: json_column::<Metadata>(row, 9)?,
+        version: row.get(10)?,
+        created_at: ts(row, 11)?,
+        updated_at: ts(row, 12)?,
+    })
+}
+
+fn project_row(row: &Row<'_>) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        metadata: json_column(row, 2)?,
+        version: row.get(3)?,
+        created_at: ts(row, 4)?,
+        updated_at: ts(row, 5)?,
+    })
+}
+
+fn booking_row(row: &Row<'_>) -> rusqlite::Result<StoredBooking> {
+    let status: String = row.get(5)?;
+    let status = Status::parse(&status).map_err(|e| decode_error(5, e.to_string()))?;
+    Ok(StoredBooking {
+        booking: Booking {
+            id: row.get(0)?,
+            resource_id: row.get(1)?,
+            project_id: row.get(2)?,
+            start: ts(row, 3)?,
+            end: ts(row, 4)?,
+            status,
+            quantity: row.get(6)?,
+            hold_expires_at: row.get::<_, Option<i64>>(7)?.map(Timestamp::from_micros),
+            title: row.get(8)?,
+            notes: row.get(9)?,
+            metadata: json_column(row, 10)?,
+            version: row.get(11)?,
+            created_at: ts(row, 12)?,
+            updated_at: ts(row, 13)?,
+            idempotency_key: row.get(14)?,
+        },
+        request_hash: row.get(15)?,
+    })
+}
+
+fn event_row(row: &Row<'_>) -> rusqlite::Result<Event> {
+    let kind: String = row.get(3)?;
+    Ok(Event {
+        tenant_id: row.get(0)?,
+        seq: row.get(1)?,
+        booking_id: row.get(2)?,
+        kind: EventType::parse(&kind).ok_or_else(|| decode_error(3, format!("unknown event type {kind:?}")))?,
+        actor: row.get(4)?,
+        at: ts(row, 5)?,
+        data: json_column(row, 6)?,
+    })
+}
+
+/// SQLite's LIMIT takes an i64; page sizes are far below it.
+fn limit_param(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl Transaction for SqliteTransaction {
+    fn tenant(&mut self) -> Result<Option<TenantInfo>> {
+        self.query_one("SELECT id, name, created_at_us FROM tenants WHERE id = ?1", params![self.tenant_id], |r| {
+            Ok(TenantInfo { id: r.get(0)?, name: r.get(1)?, created_at: ts(r, 2)? })
+        })
+    }
+
+    fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()> {
+        if tenant.id != self.tenant_id {
+            return Err(Error::internal("tenant row outside the transaction's tenant"));
+        }
+        self.execute(
+            "INSERT INTO tenants (id, name, created_at_us) VALUES (?1, ?2, ?3)",
+            params![tenant.id, tenant.name, tenant.created_at.as_micros()],
+        )?;
+        Ok(())
+    }
+
+    fn resource(&mut self, id: &str) -> Result<Option<Resource>> {
+        self.query_one(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = ?1 AND id = ?2"),
+            params![self.tenant_id, id],
+            resource_row,
+        )
+    }
+
+    fn lock_resource(&mut self, id: &str) -> Result<Option<Resource>> {
+        // BEGIN IMMEDIATE already holds the database's single write lock.
+        self.resource(id)
+    }
+
+    fn insert_resource(&mut self, r: &Resource) -> Result<()> {
+        let (before_us, after_us) = r.buffers_us();
+        self.execute(
+            &format!(
+                "INSERT INTO resources (tenant_id, {RESOURCE_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            ),
+            params![
+                self.tenant_id,
+                r.id,
+                r.name,
+                r.kind,
+                r.capacity,
+                r.timezone,
+                to_json(&r.tags)?,
+                before_us,
+                after_us,
+                r.active,
+                to_json(&r.metadata)?,
+                r.version,
+                r.created_at.as_micros(),
+                r.updated_at.as_micros(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_resource(&mut self, r: &Resource, previous_version: i64) -> Result<()> {
+        let (before_us, after_us) = r.buffers_us();
+        let changed = self.execute(
+            "UPDATE resources SET name = ?3, kind = ?4, capacity = ?5, timezone = ?6, tags = ?7,
+                 buffer_before_us = ?8, buffer_after_us = ?9, active = ?10, metadata = ?11,
+                 version = ?12, updated_at_us = ?13
+             WHERE tenant_id = ?1 AND id = ?2 AND version = ?14",
+            params![
+                self.tenant_id,
+                r.id,
+                r.name,
+                r.kind,
+                r.capacity,
+                r.timezone,
+                to_json(&r.tags)?,
+                before_us,
+                after_us,
+                r.active,
+                to_json(&r.metadata)?,
+                r.version,
+                r.updated_at.as_micros(),
+                previous_version,
+            ],
+        )?;
+        expect_one_row(changed, "resource", &r.id)
+    }
+
+    fn list_resources(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Resource>> {
+        self.query_all(
+            &format!(
+                "SELECT {RESOURCE_COLUMNS} FROM resources
+                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ),
+            params![self.tenant_id, after.unwrap_or(""), limit_param(limit)],
+            resource_row,
+        )
+    }
+
+    fn project(&mut self, id: &str) -> Result<Option<Project>> {
+        self.query_one(
+            &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE tenant_id = ?1 AND id = ?2"),
+            params![self.tenant_id, id],
+            project_row,
+        )
+    }
+
+    fn insert_project(&mut self, p: &Project) -> Result<()> {
+        self.execute(
+            &format!("INSERT INTO projects (tenant_id, {PROJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![
+                self.tenant_id,
+                p.id,
+                p.name,
+                to_json(&p.metadata)?,
+                p.version,
+                p.created_at.as_micros(),
+                p.updated_at.as_micros(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn list_projects(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Project>> {
+        self.query_all(
+            &format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects
+                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ),
+            params![self.tenant_id, after.unwrap_or(""), limit_param(limit)],
+            project_row,
+        )
+    }
+
+    fn booking(&mut self, id: &str) -> Result<Option<StoredBooking>> {
+        self.query_one(
+            &format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = ?1 AND id = ?2"),
+            params![self.tenant_id, id],
+            booking_row,
+        )
+    }
+
+    fn booking_by_idempotency_key(&mut self, key: &str) -> Result<Option<StoredBooking>> {
+        self.query_one(
+            &format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = ?1 AND idempotency_key = ?2"),
+            params![self.tenant_id, key],
+            booking_row,
+        )
+    }
+
+    fn blocking_bookings(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Booking>> {
+        // Bounded-length trick: a booking overlapping [ws, we) started after
+        // ws - (longest booking on this resource), so the scan of the
+        // partial start index is a narrow range, not the whole history.
+        let rows = self.query_all(
+            &format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings
+                 WHERE tenant_id = ?1 AND resource_id = ?2
+                   AND status IN ('hold', 'pencil', 'confirmed')
+                   AND start_us < ?4
+                   AND start_us > ?3 - (SELECT max_booking_length_us FROM resources
+                                        WHERE tenant_id = ?1 AND id = ?2)
+                   AND end_us > ?3
+                 ORDER BY start_us, id"
+            ),
+            params![self.tenant_id, resource_id, window.start.as_micros(), window.end.as_micros()],
+            booking_row,
+        )?;
+        Ok(rows.into_iter().map(|s| s.booking).collect())
+    }
+
+    fn insert_booking(&mut self, b: &Booking, request_hash: &str) -> Result<()> {
+        self.execute(
+            &format!(
+                "INSERT INTO bookings (tenant_id, {BOOKING_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            ),
+            params![
+                self.tenant_id,
+                b.id,
+                b.resource_id,
+                b.project_id,
+                b.start.as_micros(),
+                b.end.as_micros(),
+                b.status.as_str(),
+                b.quantity,
+                b.hold_expires_at.map(Timestamp::as_micros),
+                b.title,
+                b.notes,
+                to_json(&b.metadata)?,
+                b.version,
+                b.created_at.as_micros(),
+                b.updated_at.as_micros(),
+                b.idempotency_key,
+                request_hash,
+            ],
+        )?;
+        self.record_booking_length(b)
+    }
+
+    fn update_booking(&mut self, b: &Booking, previous_version: i64) -> Result<()> {
+        let changed = self.execute(
+            "UPDATE bookings SET resource_id = ?3, project_id = ?4, start_us = ?5, end_us = ?6,
+                 status = ?7, quantity = ?8, hold_expires_at_us = ?9, title = ?10, notes = ?11,
+                 metadata = ?12, version = ?13, updated_at_us = ?14
+             WHERE tenant_id = ?1 AND id = ?2 AND version = ?15",
+            params![
+                self.tenant_id,
+                b.id,
+                b.resource_id,
+                b.project_id,
+                b.start.as_micros(),
+                b.end.as_micros(),
+                b.status.as_str(),
+                b.quantity,
+                b.hold_expires_at.map(Timestamp::as_micros),
+                b.title,
+                b.notes,
+                to_json(&b.metadata)?,
+                b.version,
+                b.updated_at.as_micros(),
+                previous_version,
+            ],
+        )?;
+        expect_one_row(changed, "booking", &b.id)?;
+        self.record_booking_length(b)
+    }
+
+    fn list_bookings(&mut self, q: &BookingQuery) -> Result<Vec<Booking>> {
+        let mut sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = ?");
+        let mut args: Vec<SqlValue> = vec![SqlValue::Text(self.tenant_id.clone())];
+        if !q.resource_ids.is_empty() {
+            sql.push_str(" AND resource_id IN (");
+            sql.push_str(&vec!["?"; q.resource_ids.len()].join(", "));
+            sql.push(')');
+            args.extend(q.resource_ids.iter().map(|id| SqlValue::Text(id.clone())));
+        }
+        if let Some(project_id) = &q.project_id {
+            sql.push_str(" AND project_id = ?");
+            args.push(SqlValue::Text(project_id.clone()));
+        }
+        if !q.statuses.is_empty() {
+            sql.push_str(" AND status IN (");
+            sql.push_str(&vec!["?"; q.statuses.len()].join(", "));
+            sql.push(')');
+            args.extend(q.statuses.iter().map(|s| SqlValue::Text(s.as_str().into())));
+        }
+        if let Some(window) = q.window {
+            // Same bounded-length trick as the capacity query, with the
+            // longest booking among this tenant's resources.
+            sql.push_str(
+                " AND start_us < ? AND end_us > ?
+                  AND start_us > ? - (SELECT COALESCE(MAX(max_booking_length_us), 0)
+                                      FROM resources WHERE tenant_id = ?)",
+            );
+            args.push(SqlValue::Integer(window.end.as_micros()));
+            args.push(SqlValue::Integer(window.start.as_micros()));
+            args.push(SqlValue::Integer(window.start.as_micros()));
+            args.push(SqlValue::Text(self.tenant_id.clone()));
+        }
+        if let Some((start, id)) = &q.after {
+            sql.push_str(" AND (start_us > ? OR (start_us = ? AND id > ?))");
+            args.push(SqlValue::Integer(start.as_micros()));
+            args.push(SqlValue::Integer(start.as_micros()));
+            args.push(SqlValue::Text(id.clone()));
+        }
+        sql.push_str(" ORDER BY start_us, id LIMIT ?");
+        args.push(SqlValue::Integer(limit_param(q.limit)));
+        let rows = self.query_all(&sql, params_from_iter(args), booking_row)?;
+        Ok(rows.into_iter().map(|s| s.booking).collect())
+    }
+
+    fn expired_holds(&mut self, now: Timestamp, limit: usize) -> Result<Vec<Booking>> {
+        let rows = self.query_all(
+            &format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings
+                 WHERE status = 'hold' AND hold_expires_at_us <= ?2 AND tenant_id = ?1
+                 ORDER BY hold_expires_at_us, id LIMIT ?3"
+            ),
+            params![self.tenant_id, now.as_micros(), limit_param(limit)],
+            booking_row,
+        )?;
+        Ok(rows.into_iter().map(|s| s.booking).collect())
+    }
+
+    fn append_event(&mut self, e: &NewEvent) -> Result<Event> {
+        let seq: i64 = self
+            .query_one(
+                "UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+                params![self.tenant_id],
+                |r| r.get(0),
+            )?
+            .ok_or_else(|| Error::internal("event for a tenant without a row"))?;
+        self.execute(
+            &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![self.tenant_id, seq, e.booking_id, e.kind.as_str(), e.actor, e.at.as_micros(), to_json(&e.data)?,],
+        )?;
+        Ok(Event {
+            tenant_id: self.tenant_id.clone(),
+            seq,
+            booking_id: e.booking_id.clone(),
+            kind: e.kind,
+            actor: e.actor.clone(),
+            at: e.at,
+            data: e.data.clone(),
+        })
+    }
+
+    fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>> {
+        self.query_all(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
+            params![self.tenant_id, since, limit_param(limit)],
+            event_row,
+        )
+    }
+
+    fn history(&mut self, booking_id: &str) -> Result<Vec<Event>> {
+        self.query_all(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?1 AND booking_id = ?2 ORDER BY seq"),
+            params![self.tenant_id, booking_id],
+            event_row,
+        )
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        // On failure the transaction is still open and Drop rolls it back.
+        self.conn.execute_batch("COMMIT").map_err(map_err)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+fn expect_one_row(changed: usize, entity: &str, id: &str) -> Result<()> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        // The engine checked the version under the write lock: a miss here
+        // means the lock did not hold, which is a bug, not a user error.
+        Err(Error::internal(format!("{entity} {id:?}: expected one row updated, got {changed}")))
+    }
+}
