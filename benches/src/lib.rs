@@ -1,0 +1,1 @@
+//! Benchmarks of the Holdfast core live in `benches/`; see `RESULTS.md`.
