@@ -43,10 +43,8 @@ fn build() -> Connection {
         insert.execute(params![1, 0, 366 * 24 * HOUR]).expect("long");
         let id = tx.last_insert_rowid();
         rtree.execute(params![id, 1, 0, 366 * 24 * HOUR]).expect("rtree long");
-        tx.execute_batch(
-            "INSERT INTO stats SELECT resource, MAX(end - start) FROM b GROUP BY resource; ANALYZE;",
-        )
-        .expect("stats");
+        tx.execute_batch("INSERT INTO stats SELECT resource, MAX(end - start) FROM b GROUP BY resource; ANALYZE;")
+            .expect("stats");
     }
     tx.commit().expect("commit");
     conn
