@@ -47,6 +47,13 @@ impl SqliteStore {
             // Each in-memory connection is its own database: keep exactly one.
             Location::Memory => (SqliteConnectionManager::memory(), 1),
         };
+        if let Location::File(path) = &location {
+            // Open one connection directly first: r2d2 reports a failing
+            // connection only as a time-out, hiding SQLite's reason.
+            let mut probe = Connection::open(path)
+                .map_err(|e| Error::unavailable(format!("cannot open SQLite database {}: {e}", path.display())))?;
+            configure(&mut probe, busy_timeout).map_err(map_err)?;
+        }
         let manager = manager.with_init(move |conn| configure(conn, busy_timeout));
         let pool = Pool::builder()
             .max_size(pool_size)
@@ -181,6 +188,29 @@ impl SqliteTransaction {
     fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
         stmt.execute(params).map_err(map_err)
+    }
+
+    /// The longest booking ever placed on any of `resource_ids` (every
+    /// resource of the tenant when empty); `None` when none of them exists.
+    fn longest_booking_us(&self, resource_ids: &[String]) -> Result<Option<i64>> {
+        if resource_ids.is_empty() {
+            return self
+                .query_one(
+                    "SELECT MAX(max_booking_length_us) FROM resources WHERE tenant_id = ?1",
+                    params![self.tenant_id],
+                    |r| r.get::<_, Option<i64>>(0),
+                )
+                .map(Option::flatten);
+        }
+        let placeholders = vec!["?"; resource_ids.len()].join(", ");
+        let mut args: Vec<SqlValue> = vec![SqlValue::Text(self.tenant_id.clone())];
+        args.extend(resource_ids.iter().map(|id| SqlValue::Text(id.clone())));
+        self.query_one(
+            &format!("SELECT MAX(max_booking_length_us) FROM resources WHERE tenant_id = ? AND id IN ({placeholders})"),
+            params_from_iter(args),
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .map(Option::flatten)
     }
 
     fn record_booking_length(&self, booking: &Booking) -> Result<()> {
@@ -451,18 +481,26 @@ impl Transaction for SqliteTransaction {
         // Bounded-length trick: a booking overlapping [ws, we) started after
         // ws - (longest booking on this resource), so the scan of the
         // partial start index is a narrow range, not the whole history.
+        let Some(longest_us) = self.longest_booking_us(std::slice::from_ref(&resource_id.to_owned()))? else {
+            return Ok(Vec::new());
+        };
+        // INDEXED BY: without statistics SQLite may prefer the tenant-wide
+        // start index, which scans every resource's bookings in the range.
         let rows = self.query_all(
             &format!(
-                "SELECT {BOOKING_COLUMNS} FROM bookings
+                "SELECT {BOOKING_COLUMNS} FROM bookings INDEXED BY bookings_blocking
                  WHERE tenant_id = ?1 AND resource_id = ?2
                    AND status IN ('hold', 'pencil', 'confirmed')
-                   AND start_us < ?4
-                   AND start_us > ?3 - (SELECT max_booking_length_us FROM resources
-                                        WHERE tenant_id = ?1 AND id = ?2)
-                   AND end_us > ?3
+                   AND start_us > ?3 AND start_us < ?4 AND end_us > ?5
                  ORDER BY start_us, id"
             ),
-            params![self.tenant_id, resource_id, window.start.as_micros(), window.end.as_micros()],
+            params![
+                self.tenant_id,
+                resource_id,
+                window.start.as_micros().saturating_sub(longest_us),
+                window.end.as_micros(),
+                window.start.as_micros(),
+            ],
             booking_row,
         )?;
         Ok(rows.into_iter().map(|s| s.booking).collect())
@@ -526,7 +564,16 @@ impl Transaction for SqliteTransaction {
     }
 
     fn list_bookings(&mut self, q: &BookingQuery) -> Result<Vec<Booking>> {
-        let mut sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = ?");
+        // Pick the index explicitly (see blocking_bookings): per resource,
+        // per project, or tenant-wide by start.
+        let index = if !q.resource_ids.is_empty() {
+            "bookings_by_resource"
+        } else if q.project_id.is_some() {
+            "bookings_by_project"
+        } else {
+            "bookings_by_start"
+        };
+        let mut sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings INDEXED BY {index} WHERE tenant_id = ?");
         let mut args: Vec<SqlValue> = vec![SqlValue::Text(self.tenant_id.clone())];
         if !q.resource_ids.is_empty() {
             sql.push_str(" AND resource_id IN (");
@@ -546,16 +593,12 @@ impl Transaction for SqliteTransaction {
         }
         if let Some(window) = q.window {
             // Same bounded-length trick as the capacity query, with the
-            // longest booking among this tenant's resources.
-            sql.push_str(
-                " AND start_us < ? AND end_us > ?
-                  AND start_us > ? - (SELECT COALESCE(MAX(max_booking_length_us), 0)
-                                      FROM resources WHERE tenant_id = ?)",
-            );
+            // longest booking among the resources listed (or all of them).
+            let longest_us = self.longest_booking_us(&q.resource_ids)?.unwrap_or(0);
+            sql.push_str(" AND start_us > ? AND start_us < ? AND end_us > ?");
+            args.push(SqlValue::Integer(window.start.as_micros().saturating_sub(longest_us)));
             args.push(SqlValue::Integer(window.end.as_micros()));
             args.push(SqlValue::Integer(window.start.as_micros()));
-            args.push(SqlValue::Integer(window.start.as_micros()));
-            args.push(SqlValue::Text(self.tenant_id.clone()));
         }
         if let Some((start, id)) = &q.after {
             sql.push_str(" AND (start_us > ? OR (start_us = ? AND id > ?))");
@@ -572,7 +615,7 @@ impl Transaction for SqliteTransaction {
     fn expired_holds(&mut self, now: Timestamp, limit: usize) -> Result<Vec<Booking>> {
         let rows = self.query_all(
             &format!(
-                "SELECT {BOOKING_COLUMNS} FROM bookings
+                "SELECT {BOOKING_COLUMNS} FROM bookings INDEXED BY bookings_holds
                  WHERE status = 'hold' AND hold_expires_at_us <= ?2 AND tenant_id = ?1
                  ORDER BY hold_expires_at_us, id LIMIT ?3"
             ),
