@@ -449,7 +449,7 @@ impl Tenant {
         self.write(|w| {
             let current = w.actionable(id, Action::ExtendHold, expected_version)?;
             let mut next = current.clone();
-            next.hold_expires_at = Some(until.resolve("hold_ttl", w.now, w.default_hold_ttl_us)?);
+            next.hold_expires_at = Some(until.resolve(w.now, w.default_hold_ttl_us)?);
             w.save(next, &current, EventType::HoldExtended)
         })
     }
@@ -592,7 +592,7 @@ impl Write<'_> {
             return Err(not_found("project", project_id));
         }
         let hold_expires_at = match new.status {
-            Status::Hold => Some(new.hold_expiry().resolve("hold_ttl", self.now, self.default_hold_ttl_us)?),
+            Status::Hold => Some(new.hold_expiry().resolve(self.now, self.default_hold_ttl_us)?),
             _ => None,
         };
         self.ensure_fits(&resource, interval, new.quantity, None)?;

@@ -176,17 +176,19 @@ pub enum HoldExpiry {
 
 impl HoldExpiry {
     /// The expiry instant for a hold decided at `now` with `default_ttl_us`.
-    pub fn resolve(self, field: &str, now: Timestamp, default_ttl_us: i64) -> Result<Timestamp> {
+    /// Errors name the field the caller gave (`hold_ttl` or `hold_expires_at`).
+    pub fn resolve(self, now: Timestamp, default_ttl_us: i64) -> Result<Timestamp> {
         let at = match self {
             HoldExpiry::Default => Timestamp::from_micros(now.as_micros().saturating_add(default_ttl_us)),
             HoldExpiry::Ttl(ttl) => {
-                let ttl_us = duration_us(field, ttl, limits::HOLD_TTL_MAX_US)?;
+                let ttl_us = duration_us("hold_ttl", ttl, limits::HOLD_TTL_MAX_US)?;
                 if ttl_us == 0 {
-                    return Err(Error::invalid(field, "hold TTL must be positive"));
+                    return Err(Error::invalid("hold_ttl", "hold TTL must be positive"));
                 }
                 Timestamp::from_micros(now.as_micros().saturating_add(ttl_us))
             }
             HoldExpiry::At(at) => {
+                let field = "hold_expires_at";
                 if at <= now {
                     return Err(Error::invalid(field, format!("{at} is not in the future")));
                 }
@@ -285,8 +287,13 @@ impl NewBooking {
             ));
         }
         validate_quantity(self.quantity)?;
-        if self.status != Status::Hold && (self.hold_ttl.is_some() || self.hold_expires_at.is_some()) {
-            return Err(Error::invalid("hold_ttl", "only holds expire"));
+        if self.status != Status::Hold {
+            if self.hold_ttl.is_some() {
+                return Err(Error::invalid("hold_ttl", "only holds expire"));
+            }
+            if self.hold_expires_at.is_some() {
+                return Err(Error::invalid("hold_expires_at", "only holds expire"));
+            }
         }
         if self.hold_ttl.is_some() && self.hold_expires_at.is_some() {
             return Err(Error::invalid("hold_ttl", "give hold_ttl or hold_expires_at, not both"));
