@@ -30,3 +30,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests (all crates)"
 cargo test --workspace --locked
+
+step "the README's run command works (studio example, on a temp file)"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+cargo run --locked -q -p holdfast --example studio -- "$scratch/studio.db" > "$scratch/studio.out"
+grep -q "The tenant's event log holds" "$scratch/studio.out"
+tail -n 3 "$scratch/studio.out"

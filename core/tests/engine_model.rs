@@ -970,7 +970,9 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
 
 #[test]
 fn engine_agrees_with_the_naive_model() {
-    let config = ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(256) };
+    // 256 sequences in CI; `PROPTEST_CASES=6000` for a long run.
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let config = ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(cases) };
     let mut runner = TestRunner::new(config);
     let outcome = runner.run(&prop::collection::vec(op(), 20..=60), |ops| run(&ops));
     let outcomes = OUTCOMES.lock().unwrap();

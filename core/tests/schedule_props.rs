@@ -148,8 +148,13 @@ fn fit_case() -> impl Strategy<Value = (u32, Vec<Slot>, Slot)> {
 
 // ---- properties ----
 
+/// Cases per property: 4,000 in CI; `PROPTEST_CASES=60000` for a long run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(4_000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4_000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn peak_usage_is_the_largest_usage_at_any_instant((_cap, slots) in schedule_case()) {
