@@ -325,6 +325,9 @@ impl Tenant {
             let current = w.tx.lock_resource(id)?.ok_or_else(|| not_found("resource", id))?;
             check_version("resource", id, expected_version, current.version)?;
             let mut next = patch.apply(&current)?;
+            if next == current {
+                return Ok(current); // nothing changes: no new version, no event
+            }
             let tighter = next.capacity < current.capacity
                 || next.buffer_before > current.buffer_before
                 || next.buffer_after > current.buffer_after;
@@ -392,7 +395,7 @@ impl Tenant {
     /// items see earlier ones, so a batch cannot overbook itself.
     pub fn create_bookings(&self, items: Vec<NewBooking>) -> Result<Vec<Booking>> {
         if items.len() > limits::BATCH_SIZE_MAX {
-            return Err(Error::limit("bookings", limits::BATCH_SIZE_MAX, items.len()));
+            return Err(Error::limit("items", limits::BATCH_SIZE_MAX, items.len()));
         }
         let checked = items
             .into_iter()
@@ -566,7 +569,7 @@ impl Write<'_> {
             && let Some(prior) = self.tx.booking_by_idempotency_key(key)?
         {
             return if prior.request_hash == request_hash {
-                Ok(prior.booking)
+                self.first_result(&prior.booking.id)
             } else {
                 Err(Error::IdempotencyMismatch { key: key.clone() })
             };
@@ -575,7 +578,7 @@ impl Write<'_> {
             && let Some(prior) = self.tx.booking(id)?
         {
             return if prior.request_hash == request_hash {
-                Ok(prior.booking)
+                self.first_result(id)
             } else {
                 Err(Error::AlreadyExists { entity: "booking", id: id.clone() })
             };
@@ -616,6 +619,20 @@ impl Write<'_> {
         self.tx.insert_booking(&booking, &request_hash)?;
         self.event(Some(&booking.id), EventType::Created, json!({ "booking": booking }))?;
         Ok(booking)
+    }
+
+    /// What the first create of `booking_id` returned, for a repeat of it:
+    /// the booking as its `created` event recorded it (DESIGN.md section 3:
+    /// a repeat returns the first result, not the row as it is now).
+    fn first_result(&mut self, booking_id: &str) -> Result<Booking> {
+        let created = self
+            .tx
+            .history(booking_id)?
+            .into_iter()
+            .find(|e| e.kind == EventType::Created)
+            .ok_or_else(|| Error::internal(format!("booking {booking_id:?} has no created event")))?;
+        serde_json::from_value(created.data["booking"].clone())
+            .map_err(|e| Error::internal(format!("created event of {booking_id:?} unreadable: {e}")))
     }
 
     /// Loads a booking for `action` and applies the rules every action

@@ -53,6 +53,11 @@ impl Feed {
         }
         let mut subscribers = self.lock();
         subscribers.retain(|s| {
+            // The Subscription holds the other reference: alone means dropped
+            // (checked first, since a lagged subscriber is never sent to).
+            if Arc::strong_count(&s.lagged) == 1 {
+                return false;
+            }
             for event in events {
                 if s.lagged.load(Ordering::Acquire) {
                     return true;
@@ -107,5 +112,39 @@ impl Subscription {
     /// Reports a lag once the queue is drained, and re-arms delivery.
     fn take_lag(&self) -> Option<FeedItem> {
         self.lagged.swap(false, Ordering::AcqRel).then_some(FeedItem::Lagged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EventType, Timestamp};
+
+    fn event(tenant_id: &str, seq: i64) -> Event {
+        Event {
+            tenant_id: tenant_id.into(),
+            seq,
+            booking_id: None,
+            kind: EventType::TenantCreated,
+            actor: "test".into(),
+            at: Timestamp::from_micros(0),
+            data: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn dropped_subscribers_are_forgotten_even_when_lagged_or_filtered_out() {
+        let feed = Feed::default();
+        let lagging = feed.subscribe(None);
+        let other_tenant = feed.subscribe(Some("b".into()));
+        let overflow: Vec<Event> = (1..=limits::SUBSCRIBER_QUEUE_MAX as i64 + 1).map(|s| event("a", s)).collect();
+        feed.publish(&overflow);
+        assert!(lagging.lagged.load(Ordering::Acquire));
+        assert_eq!(feed.lock().len(), 2);
+
+        drop(lagging);
+        drop(other_tenant);
+        feed.publish(&[event("a", 10_000)]);
+        assert_eq!(feed.lock().len(), 0, "a dropped subscriber must not stay registered");
     }
 }

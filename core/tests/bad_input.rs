@@ -445,7 +445,7 @@ fn batches() {
             let created = fx.t.create_bookings(items)?;
             expect_eq(created.len(), limits::BATCH_SIZE_MAX)
         }),
-        bad("a batch of 10,001", LIMIT, "bookings", |fx| {
+        bad("a batch of 10,001", LIMIT, "items", |fx| {
             fx.t.create_bookings(vec![nb(); limits::BATCH_SIZE_MAX + 1]).map(drop)
         }),
         bad("a malformed item", INVALID, "items[2].end", |fx| {

@@ -1188,6 +1188,15 @@ fn idempotency_keys_and_client_ids_make_creates_repeatable() {
     fx.t.cancel("bk-1", None).unwrap();
     let retried = fx.t.create_booking(blocked.clone()).unwrap();
     assert_eq!(fx.t.create_booking(blocked).unwrap(), retried);
+
+    // A repeat replays the first result even after the booking moved on
+    // (DESIGN.md section 3), so a retried create reads as the original reply.
+    let confirmed = fx.t.confirm(&first.id, Some(first.version)).unwrap();
+    assert_eq!(confirmed.version, 2);
+    let replay = fx.t.create_booking(request).unwrap();
+    assert_eq!(replay, first);
+    assert_eq!((replay.status, replay.version), (Status::Hold, 1));
+    assert_eq!(fx.t.get_booking(&first.id).unwrap(), confirmed);
 }
 
 // ---------------------------------------------------------------- batches

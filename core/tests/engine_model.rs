@@ -6,8 +6,8 @@
 //! transition table of section 3, mirroring the engine's order of checks:
 //! input validation, lookup, version, expiry judged at the decision instant,
 //! transition, capacity. Creates with a client id are also retried, with the
-//! same body (the booking as it stands, no event) or another one
-//! (`ALREADY_EXISTS`). After every step the test also checks, from the
+//! same body (the first result, as the create returned it, and no event) or
+//! another one (`ALREADY_EXISTS`). After every step the test also checks, from the
 //! engine's own state only, that no resource is over capacity at any
 //! instant, that statuses only moved along legal transitions and that the
 //! tenant's event seqs are gap-free.
@@ -262,6 +262,8 @@ type WantEvent = (String, EventType, &'static str);
 struct Model {
     now_us: i64,
     bookings: Vec<ModelBooking>,
+    /// What each successful create returned, for idempotent repeats.
+    first_results: HashMap<String, ModelBooking>,
     next_client_id: u64,
 }
 
@@ -622,7 +624,7 @@ impl Run {
             (1..=1 + RESOURCES.len() as i64).collect::<Vec<_>>()
         );
         let last_seq = events.last().unwrap().seq;
-        let model = Model { now_us: T0_US, bookings: Vec::new(), next_client_id: 0 };
+        let model = Model { now_us: T0_US, bookings: Vec::new(), first_results: HashMap::new(), next_client_id: 0 };
         Run { clock, engine, t, resources, model, last_seq, snapshot: HashMap::new(), sent: Vec::new() }
     }
 
@@ -684,6 +686,7 @@ impl Run {
                 }
                 expect_booking(ctx, &want, &got)?;
                 events.push((want.id.clone(), EventType::Created, "api"));
+                self.model.first_results.insert(want.id.clone(), want.clone());
                 self.model.bookings.push(want);
             }
         }
@@ -706,19 +709,21 @@ impl Run {
                 if self.sent.is_empty() {
                     return Ok(events);
                 }
-                let (spec, mut new, sent_us) = self.sent[which.index(self.sent.len())].clone();
+                let sent_index = which.index(self.sent.len());
+                let (spec, mut new, sent_us) = self.sent[sent_index].clone();
                 if *alter {
-                    new.title = Some("changed".into());
+                    // Always differs from the body sent (and maybe stored) before.
+                    new.title = Some(format!("{}+changed", new.title.unwrap_or_default()));
                 }
                 let id = new.id.clone().unwrap();
                 let existing = self.model.bookings.iter().find(|b| b.id == id).cloned();
                 match existing {
-                    // Same id, same body: the booking as it is now, no event.
-                    Some(b) if !alter && !Model::statically_invalid(&spec) => {
+                    // Same id, same body: the first result again, no event.
+                    Some(_) if !alter && !Model::statically_invalid(&spec) => {
                         let got = self.t.create_booking(new);
                         tally("retry", &got);
                         let got = got.map_err(|e| TestCaseError::fail(format!("{ctx}: engine refused: {e:?}")))?;
-                        expect_booking(ctx, &b, &got)?;
+                        expect_booking(ctx, &self.model.first_results[&id], &got)?;
                     }
                     Some(_) if !Model::statically_invalid(&spec) => {
                         let got = self.t.create_booking(new);
@@ -734,7 +739,12 @@ impl Run {
                             }
                             other => other,
                         };
-                        self.create_one(ctx, &Spec { ttl, ..spec }, new, &mut events)?;
+                        self.create_one(ctx, &Spec { ttl, ..spec }, new.clone(), &mut events)?;
+                        if self.model.bookings.iter().any(|b| b.id == id) {
+                            // Stored now (an altered body too): later
+                            // repeats are judged against this body.
+                            self.sent[sent_index].1 = new;
+                        }
                     }
                 }
             }
@@ -769,6 +779,7 @@ impl Run {
                         for (want, got) in created.iter().zip(&got) {
                             expect_booking(ctx, want, got)?;
                             events.push((want.id.clone(), EventType::Created, "api"));
+                            self.model.first_results.insert(want.id.clone(), want.clone());
                         }
                         self.model.bookings.extend(created);
                     }
