@@ -14,6 +14,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -497,38 +499,16 @@ fn all_bookings(t: &Tenant) -> Vec<Booking> {
     }
 }
 
-/// The capacity invariant over the engine's own state: at every boundary
-/// instant of every resource, the blocking quantities (buffers included)
-/// fit the resource's capacity.
+/// The capacity invariant over the engine's own state (see `common`).
 fn check_capacity(
     ctx: &str,
     resources: &[Resource],
     bookings: &[Booking],
     now: Timestamp,
 ) -> Result<(), TestCaseError> {
-    for r in resources {
-        let (before, after) = (r.buffer_before.num_microseconds().unwrap(), r.buffer_after.num_microseconds().unwrap());
-        let footprints: Vec<(i64, i64, u32, &str)> = bookings
-            .iter()
-            .filter(|b| b.resource_id == r.id && b.is_blocking_at(now))
-            .map(|b| (b.start.as_micros() - before, b.end.as_micros() + after, b.quantity, b.id.as_str()))
-            .collect();
-        for &(p, _, _, _) in &footprints {
-            let covering: Vec<_> = footprints.iter().filter(|(s, e, _, _)| *s <= p && p < *e).collect();
-            let usage: u64 = covering.iter().map(|(_, _, q, _)| u64::from(*q)).sum();
-            prop_assert!(
-                usage <= u64::from(r.capacity),
-                "{}: resource {} over capacity {} at {}: usage {} from {:?}",
-                ctx,
-                r.id,
-                r.capacity,
-                at(p),
-                usage,
-                covering
-            );
-        }
-    }
-    Ok(())
+    common::check_capacity_naive(resources, bookings, now)
+        .map(|_| ())
+        .map_err(|v| TestCaseError::fail(format!("{ctx}: {v}")))
 }
 
 const ALL_ACTIONS: [Action; 7] = [

@@ -23,6 +23,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write as _};
@@ -34,6 +36,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
+use common::{blocks_at, check_capacity_naive, footprint};
 use holdfast::{
     Booking, BookingFilter, Engine, Error, Event, EventType, HoldExpiry, NewBooking, NewResource, PageRequest,
     Reschedule, Resource, Status, Tenant, Timestamp,
@@ -204,25 +207,6 @@ fn ts(us: i64) -> Timestamp {
     Timestamp::from_micros(us)
 }
 
-fn delta_us(d: TimeDelta) -> i64 {
-    d.num_microseconds().expect("buffers are small")
-}
-
-/// Whether `b` consumes capacity at `now` (DESIGN.md section 3), written
-/// here rather than borrowed from the engine.
-fn blocks_at(b: &Booking, now: Timestamp) -> bool {
-    match b.status {
-        Status::Hold => b.hold_expires_at.is_some_and(|at| at > now),
-        Status::Pencil | Status::Confirmed => true,
-        Status::Cancelled | Status::Declined | Status::Expired => false,
-    }
-}
-
-/// `[start - buffer_before, end + buffer_after)` in microseconds.
-fn footprint(b: &Booking, r: &Resource) -> (i64, i64) {
-    (b.start.as_micros() - delta_us(r.buffer_before), b.end.as_micros() + delta_us(r.buffer_after))
-}
-
 /// The table of DESIGN.md section 3, copied from the document (not from the
 /// engine): the status after `action`, or `None` if it is not allowed.
 fn legal(from: Status, action: &str) -> Option<Status> {
@@ -251,36 +235,6 @@ fn action_of(kind: EventType) -> Option<&'static str> {
         EventType::HoldExtended => "extend_hold",
         _ => return None,
     })
-}
-
-/// The naive model over the final rows: at every boundary instant of every
-/// blocking footprint, the quantities whose footprint covers it sum to at
-/// most the capacity. Returns how many instants were checked.
-fn check_capacity_naive(resources: &[Resource], bookings: &[Booking], now: Timestamp) -> Result<usize, String> {
-    let by_id: HashMap<&str, &Resource> = resources.iter().map(|r| (r.id.as_str(), r)).collect();
-    let mut per_resource: HashMap<&str, Vec<(i64, i64, u64, &str)>> = HashMap::new();
-    for b in bookings.iter().filter(|b| blocks_at(b, now)) {
-        let r = by_id.get(b.resource_id.as_str()).ok_or_else(|| format!("booking {} on unknown resource", b.id))?;
-        let (start, end) = footprint(b, r);
-        per_resource.entry(r.id.as_str()).or_default().push((start, end, u64::from(b.quantity), b.id.as_str()));
-    }
-    let mut instants = 0;
-    for (resource_id, footprints) in &per_resource {
-        let capacity = u64::from(by_id[resource_id].capacity);
-        for t in footprints.iter().flat_map(|f| [f.0, f.1]) {
-            instants += 1;
-            let covering: Vec<_> = footprints.iter().filter(|f| f.0 <= t && t < f.1).collect();
-            let used: u64 = covering.iter().map(|f| f.2).sum();
-            if used > capacity {
-                return Err(format!(
-                    "capacity invariant broken on {resource_id} at {}: {used} > {capacity}, bookings {:?}",
-                    ts(t),
-                    covering.iter().map(|f| (f.3, ts(f.0).to_string(), ts(f.1).to_string(), f.2)).collect::<Vec<_>>()
-                ));
-            }
-        }
-    }
-    Ok(instants)
 }
 
 /// Every event of the tenant, checking that `seq` runs 1, 2, 3, ... with no gap.

@@ -19,6 +19,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -257,28 +259,10 @@ fn worker(engine: &Engine, t: &Tenant, clock: &ManualClock, shared: &Shared, see
     (counts, created)
 }
 
-/// Panics unless, at every boundary instant of every resource, the blocking
-/// quantities at `now` (buffers included) fit the capacity.
-fn assert_within_capacity(engine_resources: &[holdfast::Resource], bookings: &[Booking], now: Timestamp) {
-    for r in engine_resources {
-        let before = r.buffer_before.num_microseconds().unwrap();
-        let after = r.buffer_after.num_microseconds().unwrap();
-        let footprints: Vec<(i64, i64, u32, &str)> = bookings
-            .iter()
-            .filter(|b| b.resource_id == r.id && b.is_blocking_at(now))
-            .map(|b| (b.start.as_micros() - before, b.end.as_micros() + after, b.quantity, b.id.as_str()))
-            .collect();
-        for &(p, _, _, _) in &footprints {
-            let covering: Vec<_> = footprints.iter().filter(|(s, e, _, _)| *s <= p && p < *e).collect();
-            let usage: u64 = covering.iter().map(|(_, _, q, _)| u64::from(*q)).sum();
-            assert!(
-                usage <= u64::from(r.capacity),
-                "resource {} over capacity {} at {} (now {now}): usage {usage} from {covering:?}",
-                r.id,
-                r.capacity,
-                at(p)
-            );
-        }
+/// Panics unless the naive capacity model holds (see `common`).
+fn assert_within_capacity(resources: &[holdfast::Resource], bookings: &[Booking], now: Timestamp) {
+    if let Err(violation) = common::check_capacity_naive(resources, bookings, now) {
+        panic!("{violation}");
     }
 }
 
