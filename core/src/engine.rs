@@ -520,16 +520,7 @@ impl Tenant {
             if next.status != Status::Hold {
                 next.hold_expires_at = None;
             }
-            let kind = match action {
-                Action::Pencil => EventType::Pencilled,
-                Action::Confirm => EventType::Confirmed,
-                Action::Cancel => EventType::Cancelled,
-                Action::Decline => EventType::Declined,
-                Action::Expire => EventType::Expired,
-                Action::Reschedule => EventType::Rescheduled,
-                Action::ExtendHold => EventType::HoldExtended,
-            };
-            w.save(next, &current, kind)
+            w.save(next, &current, EventType::after(action))
         })
     }
 }
@@ -552,10 +543,21 @@ impl CheckedBooking {
 
 impl Write<'_> {
     fn event(&mut self, booking_id: Option<&str>, kind: EventType, data: serde_json::Value) -> Result<()> {
+        let actor = self.actor;
+        self.event_as(actor, booking_id, kind, data)
+    }
+
+    fn event_as(
+        &mut self,
+        actor: &str,
+        booking_id: Option<&str>,
+        kind: EventType,
+        data: serde_json::Value,
+    ) -> Result<()> {
         let event = self.tx.append_event(&NewEvent {
             booking_id: booking_id.map(str::to_owned),
             kind,
-            actor: self.actor.to_owned(),
+            actor: actor.to_owned(),
             at: self.now,
             data,
         })?;
@@ -657,7 +659,12 @@ impl Write<'_> {
     }
 
     /// Writes `next` over `current` with a new version and an event.
-    fn save(&mut self, mut next: Booking, current: &Booking, kind: EventType) -> Result<Booking> {
+    fn save(&mut self, next: Booking, current: &Booking, kind: EventType) -> Result<Booking> {
+        let actor = self.actor;
+        self.save_as(actor, next, current, kind)
+    }
+
+    fn save_as(&mut self, actor: &str, mut next: Booking, current: &Booking, kind: EventType) -> Result<Booking> {
         next.version = current.version + 1;
         next.updated_at = self.now;
         self.tx.update_booking(&next, current.version)?;
@@ -667,26 +674,16 @@ impl Write<'_> {
         } else {
             json!({ "booking": next, "previous_status": current.status })
         };
-        self.event(Some(&next.id), kind, data)?;
+        self.event_as(actor, Some(&next.id), kind, data)?;
         Ok(next)
     }
 
-    /// Turns a hold past its expiry into `expired`, recorded as the system.
+    /// Turns a hold past its expiry into `expired` (keeping the instant it
+    /// expired), recorded as the system whoever touched it.
     fn expire(&mut self, hold: Booking) -> Result<()> {
         let mut next = hold.clone();
         next.status = Status::Expired;
-        next.version = hold.version + 1;
-        next.updated_at = self.now;
-        self.tx.update_booking(&next, hold.version)?;
-        let event = self.tx.append_event(&NewEvent {
-            booking_id: Some(next.id.clone()),
-            kind: EventType::Expired,
-            actor: SYSTEM_ACTOR.into(),
-            at: self.now,
-            data: json!({ "booking": next, "previous_status": Status::Hold }),
-        })?;
-        self.events.push(event);
-        Ok(())
+        self.save_as(SYSTEM_ACTOR, next, &hold, EventType::Expired).map(drop)
     }
 
     /// The capacity decision: `CONFLICT` unless `quantity` more units fit

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::booking::Action;
 use super::time::Timestamp;
 
 /// What happened.
@@ -25,6 +26,19 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// The event recording `action` on a booking.
+    pub fn after(action: Action) -> EventType {
+        match action {
+            Action::Pencil => EventType::Pencilled,
+            Action::Confirm => EventType::Confirmed,
+            Action::Cancel => EventType::Cancelled,
+            Action::Decline => EventType::Declined,
+            Action::Expire => EventType::Expired,
+            Action::Reschedule => EventType::Rescheduled,
+            Action::ExtendHold => EventType::HoldExtended,
+        }
+    }
+
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
