@@ -640,7 +640,7 @@ impl Write<'_> {
     /// Loads a booking for `action` and applies the rules every action
     /// shares: version check, expiry judged now, the transition table.
     fn actionable(&mut self, id: &str, action: Action, expected_version: Option<i64>) -> Result<Booking> {
-        let current = self.tx.booking(id)?.map(|s| s.booking).ok_or_else(|| not_found("booking", id))?;
+        let current = self.tx.lock_booking(id)?.map(|s| s.booking).ok_or_else(|| not_found("booking", id))?;
         check_version("booking", id, expected_version, current.version)?;
         if current.is_expired_hold(self.now) {
             let expired_at = current.hold_expires_at.unwrap_or(self.now);

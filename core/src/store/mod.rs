@@ -3,6 +3,8 @@
 //! makes no business decision: it reads and writes rows, keeps the event
 //! `seq` gap-free, and turns its own failures into `STORE_UNAVAILABLE`.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 
 use std::time::Duration;
@@ -90,6 +92,9 @@ pub trait Transaction {
     fn list_projects(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Project>>;
 
     fn booking(&mut self, id: &str) -> Result<Option<StoredBooking>>;
+    /// The booking, locked against concurrent changes until the transaction
+    /// ends (a row lock where the store has them).
+    fn lock_booking(&mut self, id: &str) -> Result<Option<StoredBooking>>;
     fn booking_by_idempotency_key(&mut self, key: &str) -> Result<Option<StoredBooking>>;
     /// Bookings of `resource_id` in a capacity-consuming status (holds
     /// included, expired or not: the caller judges expiry) whose own
@@ -113,8 +118,8 @@ pub trait Transaction {
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
-/// Opens the store a URL names: `sqlite://path.db`, `sqlite:///abs/path.db`
-/// or `sqlite::memory:`.
+/// Opens the store a URL names: `sqlite://path.db`, `sqlite:///abs/path.db`,
+/// `sqlite::memory:`, or (feature `postgres`) `postgres://user@host/db`.
 pub fn open(url: &str, options: &StoreOptions) -> Result<Box<dyn Store>> {
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let location = if rest == ":memory:" {
@@ -129,7 +134,10 @@ pub fn open(url: &str, options: &StoreOptions) -> Result<Box<dyn Store>> {
         return Ok(Box::new(sqlite::SqliteStore::open(location, options)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(Error::invalid("url", "this build has no PostgreSQL store yet"));
+        #[cfg(feature = "postgres")]
+        return Ok(Box::new(postgres::PostgresStore::open(url, options)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(Error::invalid("url", "this build has no PostgreSQL store (cargo feature `postgres`)"));
     }
     // The URL is not echoed: it may carry a password.
     Err(Error::invalid("url", "unsupported store URL (expected sqlite://path.db or sqlite::memory:)"))

@@ -469,6 +469,11 @@ impl Transaction for SqliteTransaction {
         )
     }
 
+    fn lock_booking(&mut self, id: &str) -> Result<Option<StoredBooking>> {
+        // BEGIN IMMEDIATE already holds the database's single write lock.
+        self.booking(id)
+    }
+
     fn booking_by_idempotency_key(&mut self, key: &str) -> Result<Option<StoredBooking>> {
         self.query_one(
             &format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = ?1 AND idempotency_key = ?2"),

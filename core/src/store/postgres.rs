@@ -1,0 +1,734 @@
+//! PostgreSQL store (feature `postgres`): many app servers, one database.
+//!
+//! Same logical schema and behaviour as the SQLite store. Concurrency:
+//! every write transaction first takes a transaction-scoped advisory lock on
+//! its tenant, which serializes a tenant's writers across processes and
+//! machines (the event `seq` is gap-free because of it), then locks the
+//! resource row (`FOR UPDATE`) it decides capacity on. An `EXCLUDE USING
+//! gist` constraint backs the decision for exclusive resources. Row-level
+//! security keyed by the transaction-local setting `holdfast.tenant_id`
+//! keeps every statement inside its tenant.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{NoTls, Row};
+use r2d2::{Pool, PooledConnection};
+use r2d2_postgres::PostgresConnectionManager;
+use serde_json::Value;
+
+use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
+use crate::error::{Error, Result};
+use crate::model::{Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp};
+
+/// Embedded migrations, applied in order; `holdfast_migrations` records them.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+
+type Manager = PostgresConnectionManager<NoTls>;
+
+/// The PostgreSQL implementation of [`Store`].
+pub struct PostgresStore {
+    pool: Pool<Manager>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("pool", &self.pool.state()).finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects, and applies pending migrations under an advisory lock so
+    /// that instances starting together apply each migration once.
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
+        // The parse error is not echoed: the URL may carry a password.
+        let mut config: postgres::Config =
+            url.parse().map_err(|_| Error::invalid("url", "not a valid PostgreSQL connection URL"))?;
+        let timeout_ms = options.busy_timeout.as_millis().max(1);
+        // A lock or a statement stuck past the timeout fails the call
+        // (STORE_UNAVAILABLE) instead of hanging it.
+        let session = format!(
+            "{} -c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms} -c idle_in_transaction_session_timeout={}",
+            config.get_options().unwrap_or(""),
+            timeout_ms.saturating_mul(4),
+        );
+        config
+            .options(session.trim())
+            .connect_timeout(options.busy_timeout)
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(30))
+            .application_name("holdfast");
+        let pool = Pool::builder()
+            .max_size(options.pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(options.busy_timeout)
+            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+        let store = PostgresStore { pool };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn connection(&self) -> Result<PooledConnection<Manager>> {
+        self.pool.get().map_err(|e| Error::unavailable(format!("no PostgreSQL connection: {e}")))
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut client = self.connection()?;
+        let mut tx = client.transaction().map_err(map_err)?;
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-migrations'))", &[])
+            .map_err(map_err)?;
+        tx.batch_execute(
+            "CREATE EXTENSION IF NOT EXISTS btree_gist;
+             CREATE TABLE IF NOT EXISTS holdfast_migrations (
+                 version    integer     PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             );",
+        )
+        .map_err(map_err)?;
+        let applied: i32 =
+            tx.query_one("SELECT COALESCE(MAX(version), 0) FROM holdfast_migrations", &[]).map_err(map_err)?.get(0);
+        let applied = usize::try_from(applied).unwrap_or(0);
+        if applied > MIGRATIONS.len() {
+            return Err(Error::unavailable(format!(
+                "database schema version {applied} is newer than this engine ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            tx.batch_execute(sql).map_err(map_err)?;
+            let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
+            tx.execute("INSERT INTO holdfast_migrations (version) VALUES ($1)", &[&version]).map_err(map_err)?;
+        }
+        tx.commit().map_err(map_err)
+    }
+}
+
+/// Store errors, sorted into "try again later", "conflict" and "bug".
+fn map_err(error: postgres::Error) -> Error {
+    if let Some(db) = error.as_db_error() {
+        let code = db.code();
+        let retryable = [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::LOCK_NOT_AVAILABLE,
+            SqlState::QUERY_CANCELED,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::DISK_FULL,
+            SqlState::OUT_OF_MEMORY,
+            SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+        ];
+        if retryable.contains(code) || code.code().starts_with("08") || code.code().starts_with("53") {
+            return Error::unavailable(db.to_string());
+        }
+        return Error::internal(format!("PostgreSQL: {db}"));
+    }
+    let message = error.to_string();
+    if message.contains("serializing") || message.contains("deserializing") {
+        Error::internal(format!("PostgreSQL: {message}"))
+    } else {
+        // Closed connections, I/O errors and time-outs.
+        Error::unavailable(message)
+    }
+}
+
+impl Store for PostgresStore {
+    fn write(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>> {
+        let mut tx = PgTransaction::begin(self.connection()?, tenant_id, "BEGIN")?;
+        // One writer per tenant at a time, across every process and machine.
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('holdfast-tenant:' || $1))", &[&tenant_id])?;
+        Ok(Box::new(tx))
+    }
+
+    fn read(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>> {
+        Ok(Box::new(PgTransaction::begin(
+            self.connection()?,
+            tenant_id,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?))
+    }
+
+    fn tenants_with_expired_holds(&self, now: Timestamp, limit: usize) -> Result<Vec<String>> {
+        // Row-level security hides bookings from a session with no tenant,
+        // so visit the registry and look inside each tenant.
+        let tenants: Vec<String> = {
+            let mut client = self.connection()?;
+            client.query("SELECT id FROM tenants ORDER BY id", &[]).map_err(map_err)?.iter().map(|r| r.get(0)).collect()
+        };
+        let mut due = Vec::new();
+        for tenant_id in tenants {
+            if due.len() >= limit {
+                break;
+            }
+            if !self.read(&tenant_id)?.expired_holds(now, 1)?.is_empty() {
+                due.push(tenant_id);
+            }
+        }
+        Ok(due)
+    }
+}
+
+struct PgTransaction {
+    conn: PooledConnection<Manager>,
+    tenant_id: String,
+    /// Still to be committed or rolled back.
+    open: bool,
+}
+
+impl PgTransaction {
+    fn begin(mut conn: PooledConnection<Manager>, tenant_id: &str, begin: &str) -> Result<Self> {
+        conn.batch_execute(begin).map_err(map_err)?;
+        let mut tx = PgTransaction { conn, tenant_id: tenant_id.to_owned(), open: true };
+        // Transaction-local: gone at COMMIT or ROLLBACK, so a pooled
+        // connection never carries one tenant's setting into another's call.
+        tx.execute("SELECT set_config('holdfast.tenant_id', $1, true)", &[&tenant_id])?;
+        Ok(tx)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        self.conn.execute(sql, params).map_err(map_err)
+    }
+
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        self.conn.query(sql, params).map_err(map_err)
+    }
+
+    fn query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        self.conn.query_opt(sql, params).map_err(map_err)
+    }
+
+    fn bookings(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Booking>> {
+        self.query(sql, params)?.iter().map(|r| booking_row(r).map(|s| s.booking)).collect()
+    }
+
+    fn stored_booking(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<StoredBooking>> {
+        self.query_opt(sql, params)?.as_ref().map(booking_row).transpose()
+    }
+
+    /// The longest booking ever placed on any of `resource_ids` (every
+    /// resource of the tenant when empty); `None` when none of them exists.
+    fn longest_booking_us(&mut self, resource_ids: &[String]) -> Result<Option<i64>> {
+        let tenant_id = self.tenant_id.clone();
+        let row = if resource_ids.is_empty() {
+            self.query_opt("SELECT MAX(max_booking_length_us) FROM resources WHERE tenant_id = $1", &[&tenant_id])?
+        } else {
+            self.query_opt(
+                "SELECT MAX(max_booking_length_us) FROM resources WHERE tenant_id = $1 AND id = ANY($2)",
+                &[&tenant_id, &resource_ids],
+            )?
+        };
+        row.map(|r| get::<Option<i64>>(&r, 0)).transpose().map(Option::flatten)
+    }
+
+    fn record_booking_length(&mut self, booking: &Booking) -> Result<()> {
+        let tenant_id = self.tenant_id.clone();
+        self.execute(
+            "UPDATE resources SET max_booking_length_us = $3
+             WHERE tenant_id = $1 AND id = $2 AND max_booking_length_us < $3",
+            &[&tenant_id, &booking.resource_id, &booking.interval().len_us()],
+        )?;
+        Ok(())
+    }
+
+    /// A booking write whose refusal by the exclusion constraint is
+    /// `CONFLICT`: the constraint backs the engine's decision and should
+    /// never fire, but if it does the caller learns the truth (capacity),
+    /// not "internal error".
+    fn booking_write(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)], resource_id: &str) -> Result<u64> {
+        self.conn.execute(sql, params).map_err(|e| {
+            if e.code() == Some(&SqlState::EXCLUSION_VIOLATION) {
+                Error::Conflict { resource_id: resource_id.to_owned(), conflicts: Vec::new() }
+            } else {
+                map_err(e)
+            }
+        })
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        if self.open {
+            // A broken connection is dropped by r2d2 (has_broken) instead.
+            let _ = self.conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+const RESOURCE_COLUMNS: &str = "id, name, kind, capacity, timezone, tags, buffer_before_us, buffer_after_us,
+    active, metadata, version, created_at, updated_at";
+const PROJECT_COLUMNS: &str = "id, name, metadata, version, created_at, updated_at";
+const BOOKING_COLUMNS: &str = "id, resource_id, project_id, start_at, end_at, status, quantity,
+    hold_expires_at, title, notes, metadata, version, created_at, updated_at, idempotency_key, request_hash";
+const EVENT_COLUMNS: &str = "tenant_id, seq, booking_id, type, actor, at, data";
+
+fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, column: usize) -> Result<T> {
+    row.try_get(column).map_err(|e| Error::internal(format!("PostgreSQL column {column}: {e}")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &Row, column: usize) -> Result<T> {
+    serde_json::from_value(get::<Value>(row, column)?)
+        .map_err(|e| Error::internal(format!("PostgreSQL column {column}: {e}")))
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::internal(format!("JSON encoding: {e}")))
+}
+
+fn ts(row: &Row, column: usize) -> Result<Timestamp> {
+    Ok(Timestamp::from(get::<DateTime<Utc>>(row, column)?))
+}
+
+fn ts_opt(row: &Row, column: usize) -> Result<Option<Timestamp>> {
+    Ok(get::<Option<DateTime<Utc>>>(row, column)?.map(Timestamp::from))
+}
+
+/// An instant as PostgreSQL takes it; the engine only stores validated ones.
+fn at(t: Timestamp) -> Result<DateTime<Utc>> {
+    t.to_datetime().ok_or_else(|| Error::internal(format!("instant {t} outside chrono's range")))
+}
+
+fn count(value: i32, column: usize) -> Result<u32> {
+    u32::try_from(value).map_err(|_| Error::internal(format!("PostgreSQL column {column}: negative count")))
+}
+
+fn signed(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+fn resource_row(row: &Row) -> Result<Resource> {
+    Ok(Resource {
+        id: get(row, 0)?,
+        name: get(row, 1)?,
+        kind: get(row, 2)?,
+        capacity: count(get(row, 3)?, 3)?,
+        timezone: get(row, 4)?,
+        tags: json(row, 5)?,
+        buffer_before: TimeDelta::microseconds(get(row, 6)?),
+        buffer_after: TimeDelta::microseconds(get(row, 7)?),
+        active: get(row, 8)?,
+        metadata: json(row, 9)?,
+        version: get(row, 10)?,
+        created_at: ts(row, 11)?,
+        updated_at: ts(row, 12)?,
+    })
+}
+
+fn project_row(row: &Row) -> Result<Project> {
+    Ok(Project {
+        id: get(row, 0)?,
+        name: get(row, 1)?,
+        metadata: json(row, 2)?,
+        version: get(row, 3)?,
+        created_at: ts(row, 4)?,
+        updated_at: ts(row, 5)?,
+    })
+}
+
+fn booking_row(row: &Row) -> Result<StoredBooking> {
+    Ok(StoredBooking {
+        booking: Booking {
+            id: get(row, 0)?,
+            resource_id: get(row, 1)?,
+            project_id: get(row, 2)?,
+            start: ts(row, 3)?,
+            end: ts(row, 4)?,
+            status: Status::parse(get(row, 5)?).map_err(|e| Error::internal(e.to_string()))?,
+            quantity: count(get(row, 6)?, 6)?,
+            hold_expires_at: ts_opt(row, 7)?,
+            title: get(row, 8)?,
+            notes: get(row, 9)?,
+            metadata: json(row, 10)?,
+            version: get(row, 11)?,
+            created_at: ts(row, 12)?,
+            updated_at: ts(row, 13)?,
+            idempotency_key: get(row, 14)?,
+        },
+        request_hash: get(row, 15)?,
+    })
+}
+
+fn event_row(row: &Row) -> Result<Event> {
+    let kind: &str = get(row, 3)?;
+    Ok(Event {
+        tenant_id: get(row, 0)?,
+        seq: get(row, 1)?,
+        booking_id: get(row, 2)?,
+        kind: EventType::parse(kind).ok_or_else(|| Error::internal(format!("unknown event type {kind:?}")))?,
+        actor: get(row, 4)?,
+        at: ts(row, 5)?,
+        data: get(row, 6)?,
+    })
+}
+
+/// PostgreSQL's LIMIT takes a bigint; page sizes are far below it.
+fn limit_param(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl Transaction for PgTransaction {
+    fn tenant(&mut self) -> Result<Option<TenantInfo>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query_opt("SELECT id, name, created_at FROM tenants WHERE id = $1", &[&tenant_id])?
+            .map(|r| Ok(TenantInfo { id: get(&r, 0)?, name: get(&r, 1)?, created_at: ts(&r, 2)? }))
+            .transpose()
+    }
+
+    fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()> {
+        if tenant.id != self.tenant_id {
+            return Err(Error::internal("tenant row outside the transaction's tenant"));
+        }
+        self.execute(
+            "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)",
+            &[&tenant.id, &tenant.name, &at(tenant.created_at)?],
+        )?;
+        Ok(())
+    }
+
+    fn resource(&mut self, id: &str) -> Result<Option<Resource>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query_opt(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND id = $2"),
+            &[&tenant_id, &id],
+        )?
+        .as_ref()
+        .map(resource_row)
+        .transpose()
+    }
+
+    fn lock_resource(&mut self, id: &str) -> Result<Option<Resource>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query_opt(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND id = $2 FOR UPDATE"),
+            &[&tenant_id, &id],
+        )?
+        .as_ref()
+        .map(resource_row)
+        .transpose()
+    }
+
+    fn insert_resource(&mut self, r: &Resource) -> Result<()> {
+        let (before_us, after_us) = r.buffers_us();
+        let tenant_id = self.tenant_id.clone();
+        self.execute(
+            &format!(
+                "INSERT INTO resources (tenant_id, {RESOURCE_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ),
+            &[
+                &tenant_id,
+                &r.id,
+                &r.name,
+                &r.kind,
+                &signed(r.capacity),
+                &r.timezone,
+                &to_json(&r.tags)?,
+                &before_us,
+                &after_us,
+                &r.active,
+                &to_json(&r.metadata)?,
+                &r.version,
+                &at(r.created_at)?,
+                &at(r.updated_at)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_resource(&mut self, r: &Resource, previous_version: i64) -> Result<()> {
+        let (before_us, after_us) = r.buffers_us();
+        let tenant_id = self.tenant_id.clone();
+        let changed = self.execute(
+            "UPDATE resources SET name = $3, kind = $4, capacity = $5, timezone = $6, tags = $7,
+                 buffer_before_us = $8, buffer_after_us = $9, active = $10, metadata = $11,
+                 version = $12, updated_at = $13
+             WHERE tenant_id = $1 AND id = $2 AND version = $14",
+            &[
+                &tenant_id,
+                &r.id,
+                &r.name,
+                &r.kind,
+                &signed(r.capacity),
+                &r.timezone,
+                &to_json(&r.tags)?,
+                &before_us,
+                &after_us,
+                &r.active,
+                &to_json(&r.metadata)?,
+                &r.version,
+                &at(r.updated_at)?,
+                &previous_version,
+            ],
+        )?;
+        expect_one_row(changed, "resource", &r.id)?;
+        // Keep the exclusion constraint's flag in step with the capacity.
+        let exclusive = r.capacity == 1;
+        self.booking_write(
+            "UPDATE bookings SET exclusive = $3
+             WHERE tenant_id = $1 AND resource_id = $2 AND exclusive IS DISTINCT FROM $3",
+            &[&tenant_id, &r.id, &exclusive],
+            &r.id,
+        )?;
+        Ok(())
+    }
+
+    fn list_resources(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Resource>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
+            &[&tenant_id, &after.unwrap_or(""), &limit_param(limit)],
+        )?
+        .iter()
+        .map(resource_row)
+        .collect()
+    }
+
+    fn project(&mut self, id: &str) -> Result<Option<Project>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query_opt(
+            &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE tenant_id = $1 AND id = $2"),
+            &[&tenant_id, &id],
+        )?
+        .as_ref()
+        .map(project_row)
+        .transpose()
+    }
+
+    fn insert_project(&mut self, p: &Project) -> Result<()> {
+        let tenant_id = self.tenant_id.clone();
+        self.execute(
+            &format!("INSERT INTO projects (tenant_id, {PROJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[&tenant_id, &p.id, &p.name, &to_json(&p.metadata)?, &p.version, &at(p.created_at)?, &at(p.updated_at)?],
+        )?;
+        Ok(())
+    }
+
+    fn list_projects(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Project>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query(
+            &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
+            &[&tenant_id, &after.unwrap_or(""), &limit_param(limit)],
+        )?
+        .iter()
+        .map(project_row)
+        .collect()
+    }
+
+    fn booking(&mut self, id: &str) -> Result<Option<StoredBooking>> {
+        let tenant_id = self.tenant_id.clone();
+        self.stored_booking(
+            &format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = $1 AND id = $2"),
+            &[&tenant_id, &id],
+        )
+    }
+
+    fn lock_booking(&mut self, id: &str) -> Result<Option<StoredBooking>> {
+        let tenant_id = self.tenant_id.clone();
+        self.stored_booking(
+            &format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = $1 AND id = $2 FOR UPDATE"),
+            &[&tenant_id, &id],
+        )
+    }
+
+    fn booking_by_idempotency_key(&mut self, key: &str) -> Result<Option<StoredBooking>> {
+        let tenant_id = self.tenant_id.clone();
+        self.stored_booking(
+            &format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = $1 AND idempotency_key = $2"),
+            &[&tenant_id, &key],
+        )
+    }
+
+    fn blocking_bookings(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Booking>> {
+        // Bounded-length trick, as in the SQLite store.
+        let Some(longest_us) = self.longest_booking_us(std::slice::from_ref(&resource_id.to_owned()))? else {
+            return Ok(Vec::new());
+        };
+        let lower = at(Timestamp::from_micros(window.start.as_micros().saturating_sub(longest_us)))?;
+        let tenant_id = self.tenant_id.clone();
+        self.bookings(
+            &format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings
+                 WHERE tenant_id = $1 AND resource_id = $2
+                   AND status IN ('hold', 'pencil', 'confirmed')
+                   AND start_at > $3 AND start_at < $4 AND end_at > $5
+                 ORDER BY start_at, id"
+            ),
+            &[&tenant_id, &resource_id, &lower, &at(window.end)?, &at(window.start)?],
+        )
+    }
+
+    fn insert_booking(&mut self, b: &Booking, request_hash: &str) -> Result<()> {
+        let tenant_id = self.tenant_id.clone();
+        self.booking_write(
+            &format!(
+                "INSERT INTO bookings (tenant_id, {BOOKING_COLUMNS}, exclusive)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                         (SELECT capacity = 1 FROM resources WHERE tenant_id = $1 AND id = $3))"
+            ),
+            &[
+                &tenant_id,
+                &b.id,
+                &b.resource_id,
+                &b.project_id,
+                &at(b.start)?,
+                &at(b.end)?,
+                &b.status.as_str(),
+                &signed(b.quantity),
+                &b.hold_expires_at.map(at).transpose()?,
+                &b.title,
+                &b.notes,
+                &to_json(&b.metadata)?,
+                &b.version,
+                &at(b.created_at)?,
+                &at(b.updated_at)?,
+                &b.idempotency_key,
+                &request_hash,
+            ],
+            &b.resource_id,
+        )?;
+        self.record_booking_length(b)
+    }
+
+    fn update_booking(&mut self, b: &Booking, previous_version: i64) -> Result<()> {
+        let tenant_id = self.tenant_id.clone();
+        let changed = self.booking_write(
+            "UPDATE bookings SET resource_id = $3, project_id = $4, start_at = $5, end_at = $6,
+                 status = $7, quantity = $8, hold_expires_at = $9, title = $10, notes = $11,
+                 metadata = $12, version = $13, updated_at = $14,
+                 exclusive = (SELECT capacity = 1 FROM resources WHERE tenant_id = $1 AND id = $3)
+             WHERE tenant_id = $1 AND id = $2 AND version = $15",
+            &[
+                &tenant_id,
+                &b.id,
+                &b.resource_id,
+                &b.project_id,
+                &at(b.start)?,
+                &at(b.end)?,
+                &b.status.as_str(),
+                &signed(b.quantity),
+                &b.hold_expires_at.map(at).transpose()?,
+                &b.title,
+                &b.notes,
+                &to_json(&b.metadata)?,
+                &b.version,
+                &at(b.updated_at)?,
+                &previous_version,
+            ],
+            &b.resource_id,
+        )?;
+        expect_one_row(changed, "booking", &b.id)?;
+        self.record_booking_length(b)
+    }
+
+    fn list_bookings(&mut self, q: &BookingQuery) -> Result<Vec<Booking>> {
+        let mut sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE tenant_id = $1");
+        let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(self.tenant_id.clone())];
+        let mut bind = |sql: &mut String, clause: &str, value: Box<dyn ToSql + Sync>| {
+            args.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+        };
+        if !q.resource_ids.is_empty() {
+            bind(&mut sql, " AND resource_id = ANY(?)", Box::new(q.resource_ids.clone()));
+        }
+        if let Some(project_id) = &q.project_id {
+            bind(&mut sql, " AND project_id = ?", Box::new(project_id.clone()));
+        }
+        if !q.statuses.is_empty() {
+            let statuses: Vec<&'static str> = q.statuses.iter().map(|s| s.as_str()).collect();
+            bind(&mut sql, " AND status = ANY(?)", Box::new(statuses));
+        }
+        let longest_us = match q.window {
+            Some(_) => self.longest_booking_us(&q.resource_ids)?.unwrap_or(0),
+            None => 0,
+        };
+        if let Some(window) = q.window {
+            let lower = at(Timestamp::from_micros(window.start.as_micros().saturating_sub(longest_us)))?;
+            bind(&mut sql, " AND start_at > ?", Box::new(lower));
+            bind(&mut sql, " AND start_at < ?", Box::new(at(window.end)?));
+            bind(&mut sql, " AND end_at > ?", Box::new(at(window.start)?));
+        }
+        if let Some((start, id)) = &q.after {
+            bind(&mut sql, " AND (start_at, id) > (?", Box::new(at(*start)?));
+            bind(&mut sql, ", ?)", Box::new(id.clone()));
+        }
+        bind(&mut sql, " ORDER BY start_at, id LIMIT ?", Box::new(limit_param(q.limit)));
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
+        self.bookings(&sql, &params)
+    }
+
+    fn expired_holds(&mut self, now: Timestamp, limit: usize) -> Result<Vec<Booking>> {
+        let tenant_id = self.tenant_id.clone();
+        self.bookings(
+            &format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings
+                 WHERE status = 'hold' AND hold_expires_at <= $2 AND tenant_id = $1
+                 ORDER BY hold_expires_at, id LIMIT $3"
+            ),
+            &[&tenant_id, &at(now)?, &limit_param(limit)],
+        )
+    }
+
+    fn append_event(&mut self, e: &NewEvent) -> Result<Event> {
+        let tenant_id = self.tenant_id.clone();
+        let seq: i64 = match self
+            .query_opt("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", &[&tenant_id])?
+        {
+            Some(row) => get(&row, 0)?,
+            None => return Err(Error::internal("event for a tenant without a row")),
+        };
+        self.execute(
+            &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[&tenant_id, &seq, &e.booking_id, &e.kind.as_str(), &e.actor, &at(e.at)?, &e.data],
+        )?;
+        Ok(Event {
+            tenant_id,
+            seq,
+            booking_id: e.booking_id.clone(),
+            kind: e.kind,
+            actor: e.actor.clone(),
+            at: e.at,
+            data: e.data.clone(),
+        })
+    }
+
+    fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+            &[&tenant_id, &since, &limit_param(limit)],
+        )?
+        .iter()
+        .map(event_row)
+        .collect()
+    }
+
+    fn history(&mut self, booking_id: &str) -> Result<Vec<Event>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND booking_id = $2 ORDER BY seq"),
+            &[&tenant_id, &booking_id],
+        )?
+        .iter()
+        .map(event_row)
+        .collect()
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        // On failure the transaction is still open and Drop rolls it back
+        // (or the server does, when the connection is gone).
+        self.conn.batch_execute("COMMIT").map_err(map_err)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+fn expect_one_row(changed: u64, entity: &str, id: &str) -> Result<()> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(Error::internal(format!("{entity} {id:?}: expected one row updated, got {changed}")))
+    }
+}
