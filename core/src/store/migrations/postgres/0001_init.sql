@@ -1,9 +1,10 @@
 -- Holdfast schema v1 (PostgreSQL): the SQLite schema's logical twin with
 -- timestamptz instants and jsonb documents. Created in the first schema of
--- the connection's search_path.
+-- the connection's search_path. Ids compare bytewise (COLLATE "C"), as in
+-- SQLite, so both stores order and page identically.
 
 CREATE TABLE tenants (
-    id         text        NOT NULL PRIMARY KEY,
+    id         text COLLATE "C" NOT NULL PRIMARY KEY,
     name       text        NOT NULL,
     created_at timestamptz NOT NULL,
     -- Last event seq handed out; bumped in the writing transaction.
@@ -11,8 +12,8 @@ CREATE TABLE tenants (
 );
 
 CREATE TABLE resources (
-    tenant_id        text        NOT NULL REFERENCES tenants (id),
-    id               text        NOT NULL,
+    tenant_id        text COLLATE "C" NOT NULL REFERENCES tenants (id),
+    id               text COLLATE "C" NOT NULL,
     name             text        NOT NULL,
     kind             text        NOT NULL,
     capacity         integer     NOT NULL CHECK (capacity BETWEEN 1 AND 10000),
@@ -31,8 +32,8 @@ CREATE TABLE resources (
 );
 
 CREATE TABLE projects (
-    tenant_id  text        NOT NULL REFERENCES tenants (id),
-    id         text        NOT NULL,
+    tenant_id  text COLLATE "C" NOT NULL REFERENCES tenants (id),
+    id         text COLLATE "C" NOT NULL,
     name       text        NOT NULL,
     metadata   jsonb       NOT NULL,
     version    bigint      NOT NULL,
@@ -42,10 +43,10 @@ CREATE TABLE projects (
 );
 
 CREATE TABLE bookings (
-    tenant_id       text        NOT NULL,
-    id              text        NOT NULL,
-    resource_id     text        NOT NULL,
-    project_id      text,
+    tenant_id       text COLLATE "C" NOT NULL,
+    id              text COLLATE "C" NOT NULL,
+    resource_id     text COLLATE "C" NOT NULL,
+    project_id      text COLLATE "C",
     start_at        timestamptz NOT NULL,
     end_at          timestamptz NOT NULL,
     status          text        NOT NULL
@@ -92,9 +93,9 @@ CREATE INDEX bookings_holds ON bookings (hold_expires_at, tenant_id)
     WHERE status = 'hold';
 
 CREATE TABLE events (
-    tenant_id  text        NOT NULL REFERENCES tenants (id),
+    tenant_id  text COLLATE "C" NOT NULL REFERENCES tenants (id),
     seq        bigint      NOT NULL,
-    booking_id text,
+    booking_id text COLLATE "C",
     type       text        NOT NULL,
     actor      text        NOT NULL,
     at         timestamptz NOT NULL,
