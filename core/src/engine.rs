@@ -29,6 +29,8 @@ use crate::store::{self, BookingQuery, NewEvent, Store, StoreOptions, Transactio
 
 /// Actor recorded on events the engine makes by itself (expiry).
 const SYSTEM_ACTOR: &str = "system";
+/// Shards of the commit-to-publish lock (see `Inner::publish_locks`).
+const PUBLISH_LOCK_SHARDS: usize = 64;
 /// Actor recorded when the caller names none.
 const DEFAULT_ACTOR: &str = "api";
 
@@ -84,7 +86,7 @@ impl EngineBuilder {
                 clock: self.clock,
                 default_hold_ttl_us,
                 feed: Feed::default(),
-                publish_lock: Mutex::new(()),
+                publish_locks: std::array::from_fn(|_| Mutex::new(())),
             }),
         })
     }
@@ -96,8 +98,17 @@ struct Inner {
     default_hold_ttl_us: i64,
     feed: Feed,
     /// Held from commit to publish so subscribers see each tenant's events
-    /// in `seq` order.
-    publish_lock: Mutex<()>,
+    /// in `seq` order; sharded by tenant so tenants commit in parallel.
+    publish_locks: [Mutex<()>; PUBLISH_LOCK_SHARDS],
+}
+
+impl Inner {
+    fn publish_lock(&self, tenant_id: &str) -> &Mutex<()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        tenant_id.hash(&mut hasher);
+        &self.publish_locks[(hasher.finish() % PUBLISH_LOCK_SHARDS as u64) as usize]
+    }
 }
 
 /// The booking engine over one store. Cheap to clone; share it freely
@@ -263,7 +274,7 @@ impl Tenant {
             return outcome; // dropping the transaction rolls it back
         }
         let Write { tx, events, .. } = w;
-        let _ordered = self.inner.publish_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _ordered = self.inner.publish_lock(&self.id).lock().unwrap_or_else(|p| p.into_inner());
         tx.commit()?;
         self.inner.feed.publish(&events);
         outcome
