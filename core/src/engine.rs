@@ -258,9 +258,12 @@ impl Tenant {
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Write<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.inner.store.write(&self.id)?;
-        // Read after the lock is taken: the decision instant of this write.
-        let now = self.inner.clock.now();
+        let mut tx = self.inner.store.write(&self.id)?;
+        // The decision instant, read once the lock is held: never earlier
+        // than any decision already made for this tenant, whichever process
+        // or machine made it, so a lagging clock cannot revive a hold that
+        // was judged expired (and its capacity handed out) before.
+        let now = tx.decision_instant(self.inner.clock.now())?;
         let mut w = Write {
             tx,
             now,

@@ -75,6 +75,10 @@ pub trait Store: Send + Sync {
 /// tenant's rows. Dropping it without [`Transaction::commit`] rolls back.
 pub trait Transaction {
     fn tenant(&mut self) -> Result<Option<TenantInfo>>;
+    /// The decision instant of this write: the later of `clock_now` and
+    /// every earlier decision of the tenant, recorded for the next writer.
+    /// `clock_now` itself for a tenant that does not exist yet.
+    fn decision_instant(&mut self, clock_now: Timestamp) -> Result<Timestamp>;
     fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()>;
 
     fn resource(&mut self, id: &str) -> Result<Option<Resource>>;

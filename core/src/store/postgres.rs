@@ -79,9 +79,16 @@ impl PostgresStore {
         let mut tx = client.transaction().map_err(map_err)?;
         tx.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-migrations'))", &[])
             .map_err(map_err)?;
+        // CREATE EXTENSION locks the extension catalog until commit, even
+        // when the extension exists: only ask for it when it is missing, so
+        // instances migrating different schemas do not queue behind it.
+        let has_btree_gist =
+            tx.query_opt("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'", &[]).map_err(map_err)?.is_some();
+        if !has_btree_gist {
+            tx.batch_execute("CREATE EXTENSION IF NOT EXISTS btree_gist").map_err(map_err)?;
+        }
         tx.batch_execute(
-            "CREATE EXTENSION IF NOT EXISTS btree_gist;
-             CREATE TABLE IF NOT EXISTS holdfast_migrations (
+            "CREATE TABLE IF NOT EXISTS holdfast_migrations (
                  version    integer     PRIMARY KEY,
                  applied_at timestamptz NOT NULL DEFAULT now()
              );",
@@ -139,8 +146,12 @@ fn map_err(error: postgres::Error) -> Error {
 impl Store for PostgresStore {
     fn write(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>> {
         let mut tx = PgTransaction::begin(self.connection()?, tenant_id, "BEGIN")?;
-        // One writer per tenant at a time, across every process and machine.
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext('holdfast-tenant:' || $1))", &[&tenant_id])?;
+        // One writer per tenant at a time, across every process and machine
+        // (keyed by schema too: advisory locks are database-wide).
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-tenant:' || $1))",
+            &[&tenant_id],
+        )?;
         Ok(Box::new(tx))
     }
 
@@ -375,6 +386,19 @@ impl Transaction for PgTransaction {
         self.query_opt("SELECT id, name, created_at FROM tenants WHERE id = $1", &[&tenant_id])?
             .map(|r| Ok(TenantInfo { id: get(&r, 0)?, name: get(&r, 1)?, created_at: ts(&r, 2)? }))
             .transpose()
+    }
+
+    fn decision_instant(&mut self, clock_now: Timestamp) -> Result<Timestamp> {
+        let tenant_id = self.tenant_id.clone();
+        let row = self.query_opt(
+            "UPDATE tenants SET last_decision_at = GREATEST(COALESCE(last_decision_at, $2), $2)
+             WHERE id = $1 RETURNING last_decision_at",
+            &[&tenant_id, &at(clock_now)?],
+        )?;
+        match row {
+            Some(row) => ts(&row, 0),
+            None => Ok(clock_now),
+        }
     }
 
     fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()> {

@@ -337,6 +337,16 @@ impl Transaction for SqliteTransaction {
         })
     }
 
+    fn decision_instant(&mut self, clock_now: Timestamp) -> Result<Timestamp> {
+        let recorded: Option<i64> = self.query_one(
+            "UPDATE tenants SET last_decision_us = MAX(COALESCE(last_decision_us, ?2), ?2)
+             WHERE id = ?1 RETURNING last_decision_us",
+            params![self.tenant_id, clock_now.as_micros()],
+            |r| r.get(0),
+        )?;
+        Ok(recorded.map_or(clock_now, Timestamp::from_micros))
+    }
+
     fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()> {
         if tenant.id != self.tenant_id {
             return Err(Error::internal("tenant row outside the transaction's tenant"));

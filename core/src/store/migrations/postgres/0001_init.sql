@@ -8,7 +8,11 @@ CREATE TABLE tenants (
     name       text        NOT NULL,
     created_at timestamptz NOT NULL,
     -- Last event seq handed out; bumped in the writing transaction.
-    last_seq   bigint      NOT NULL DEFAULT 0
+    last_seq   bigint      NOT NULL DEFAULT 0,
+    -- Latest decision instant of any writer (any machine): decisions take
+    -- max(own clock, this), so clock skew between app servers never lets
+    -- two of them judge one hold both expired and alive.
+    last_decision_at timestamptz
 );
 
 CREATE TABLE resources (

@@ -7,7 +7,11 @@ CREATE TABLE tenants (
     created_at_us INTEGER NOT NULL,
     -- Last event seq handed out; bumped in the writing transaction, so seq
     -- stays gap-free and doubles as the tenant's freshness token.
-    last_seq      INTEGER NOT NULL DEFAULT 0
+    last_seq      INTEGER NOT NULL DEFAULT 0,
+    -- Latest decision instant of any writer (any process): decisions take
+    -- max(own clock, this), so a writer whose clock lags never judges a
+    -- hold alive that an earlier decision already judged expired.
+    last_decision_us INTEGER
 ) STRICT;
 
 CREATE TABLE resources (
