@@ -8,6 +8,27 @@ cd "$ROOT"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Only the PostgreSQL stage below talks to PostgreSQL, and only to the
+# throwaway server it starts itself: never to one left in the caller's shell.
+unset PGBASE HOLDFAST_TEST_POSTGRES_URL HOLDFAST_TEST_POSTGRES_APP_URL
+
+# One cleanup for every exit, failed or not: the scratch dir and the
+# throwaway PostgreSQL (by absolute path: the trap must work after a cd).
+scratch=""
+pg_base=""
+cleanup() {
+  local rc=$?
+  if [ -n "$pg_base" ]; then
+    "$ROOT/scripts/pg-down.sh" "$pg_base" || rc=1
+  fi
+  if [ -n "$scratch" ]; then
+    rm -rf "$scratch"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 # rustfmt and clippy ship with this machine's toolchain; if one is missing,
 # try rustup (its server may be unreachable here), else skip that lint with
 # a loud warning: tests never depend on them.
@@ -39,7 +60,18 @@ cargo test --workspace --locked
 
 step "the README's run command works (studio example, on a temp file)"
 scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
 cargo run --locked -q -p holdfast --example studio -- "$scratch/studio.db" > "$scratch/studio.out"
 grep -q "The tenant's event log holds" "$scratch/studio.out"
 tail -n 3 "$scratch/studio.out"
+
+step "PostgreSQL store: the same suite on a throwaway server"
+# (Captured first: `eval "$(...)"` alone would hide a failed pg-up.sh from set -e.)
+pg_env="$("$ROOT/scripts/pg-up.sh")"
+eval "$pg_env"
+pg_base="$PGBASE"
+export HOLDFAST_TEST_POSTGRES_URL HOLDFAST_TEST_POSTGRES_APP_URL
+cargo test -p holdfast --features postgres --locked
+if lint_available clippy clippy; then
+  step "clippy (feature postgres)"
+  cargo clippy -p holdfast --features postgres --all-targets --locked -- -D warnings
+fi

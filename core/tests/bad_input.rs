@@ -4,7 +4,10 @@
 //! Every failing row must also leave the tenant exactly as it was (events,
 //! bookings, resources, projects) and create no tenant. Rows that expect
 //! success sit next to the limit they probe, so a limit that is off by one
-//! fails one of the two.
+//! fails one of the two. Every row runs on every store of
+//! `common::stores()`, each time on an empty database.
+
+mod common;
 
 use chrono::TimeDelta;
 use holdfast::limits;
@@ -13,6 +16,8 @@ use holdfast::{
     PageRequest, Reschedule, ResourcePatch, Status, Tenant, Timestamp,
 };
 use serde_json::json;
+
+use common::TestStore;
 
 const INVALID: &str = "INVALID_INPUT";
 const LIMIT: &str = "LIMIT_EXCEEDED";
@@ -57,8 +62,8 @@ struct Fx {
 }
 
 impl Fx {
-    fn new() -> Fx {
-        let engine = Engine::builder().url("sqlite::memory:").clock(ManualClock::new(now())).open().unwrap();
+    fn new(store: &TestStore) -> Fx {
+        let engine = Engine::builder().url(store.fresh_url()).clock(ManualClock::new(now())).open().unwrap();
         engine.create_tenant("acme", "Acme").unwrap();
         let t = engine.tenant("acme").unwrap();
         for (id, capacity) in [("room", 2), ("solo", 1)] {
@@ -196,47 +201,44 @@ fn snapshot(t: &Tenant) -> Snapshot {
     }
 }
 
-/// Runs every row on a fresh engine and reports every mismatch at once.
+/// Runs every row on a fresh engine, on every store, and reports every
+/// mismatch of a store at once.
 fn check(cases: Vec<Case>) {
-    let mut failures = Vec::new();
-    let total = cases.len();
-    for case in cases {
-        let fx = Fx::new();
-        let before = snapshot(&fx.t);
-        let result = (case.run)(&fx);
-        match (case.expect, result) {
-            (None, Ok(())) => {}
-            (None, Err(e)) => failures.push(format!("{}: expected success, got {}: {e}", case.what, e.code())),
-            (Some((code, field)), Ok(())) => {
-                failures.push(format!("{}: expected {code} on {field}, but it succeeded", case.what));
-            }
-            (Some((code, field)), Err(e)) => {
-                let details = e.details();
-                let got_field = details["field"].as_str().unwrap_or("<none>");
-                if e.code() != code || got_field != field {
-                    failures.push(format!(
-                        "{}: expected {code} on {field:?}, got {} on {got_field:?} ({e})",
-                        case.what,
-                        e.code()
-                    ));
-                }
-                if e.code() == LIMIT {
-                    let (max, actual) = (details["max"].as_i64(), details["actual"].as_i64());
-                    if !matches!((max, actual), (Some(max), Some(actual)) if actual > max) {
-                        failures
-                            .push(format!("{}: LIMIT_EXCEEDED details {details} do not show the excess", case.what));
+    common::for_each_store(|store| {
+        let mut failures = Vec::new();
+        for case in &cases {
+            let mut fail = |message: String| failures.push(format!("{}: {message}", case.what));
+            let fx = Fx::new(store);
+            let before = snapshot(&fx.t);
+            let result = (case.run)(&fx);
+            match (case.expect, result) {
+                (None, Ok(())) => {}
+                (None, Err(e)) => fail(format!("expected success, got {}: {e}", e.code())),
+                (Some((code, field)), Ok(())) => fail(format!("expected {code} on {field}, but it succeeded")),
+                (Some((code, field)), Err(e)) => {
+                    let details = e.details();
+                    let got_field = details["field"].as_str().unwrap_or("<none>");
+                    if e.code() != code || got_field != field {
+                        fail(format!("expected {code} on {field:?}, got {} on {got_field:?} ({e})", e.code()));
                     }
-                }
-                if snapshot(&fx.t) != before {
-                    failures.push(format!("{}: the failed call wrote something", case.what));
-                }
-                if fx.engine.tenant("newco").is_ok() {
-                    failures.push(format!("{}: the failed call created a tenant", case.what));
+                    if e.code() == LIMIT {
+                        let (max, actual) = (details["max"].as_i64(), details["actual"].as_i64());
+                        if !matches!((max, actual), (Some(max), Some(actual)) if actual > max) {
+                            fail(format!("LIMIT_EXCEEDED details {details} do not show the excess"));
+                        }
+                    }
+                    if snapshot(&fx.t) != before {
+                        fail("the failed call wrote something".into());
+                    }
+                    if fx.engine.tenant("newco").is_ok() {
+                        fail("the failed call created a tenant".into());
+                    }
                 }
             }
         }
-    }
-    assert!(failures.is_empty(), "{} of {total} rows failed:\n  {}", failures.len(), failures.join("\n  "));
+        let total = cases.len();
+        assert!(failures.is_empty(), "{} of {total} rows failed:\n  {}", failures.len(), failures.join("\n  "));
+    });
 }
 
 // ---------------------------------------------------------------- bookings
@@ -797,6 +799,18 @@ fn engine_settings() {
         ("unknown store", || Engine::open("mysql://db/x").map(drop), Some((INVALID, "url"))),
         ("SQLite URL without a path", || Engine::open("sqlite:").map(drop), Some((INVALID, "url"))),
         ("empty URL", || Engine::open("").map(drop), Some((INVALID, "url"))),
+        // With or without the `postgres` feature, nothing is dialled.
+        (
+            "PostgreSQL URL with port 99999999",
+            || Engine::open("postgres://u@127.0.0.1:99999999/db").map(drop),
+            Some((INVALID, "url")),
+        ),
+        #[cfg(not(feature = "postgres"))]
+        (
+            "PostgreSQL URL in a build without the `postgres` feature",
+            || Engine::open("postgres://u@127.0.0.1:1/db").map(drop),
+            Some((INVALID, "url")),
+        ),
     ];
     let mut failures = Vec::new();
     for (what, open, expect) in cases {

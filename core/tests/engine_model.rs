@@ -10,7 +10,8 @@
 //! another one (`ALREADY_EXISTS`). After every step the test also checks, from the
 //! engine's own state only, that no resource is over capacity at any
 //! instant, that statuses only moved along legal transitions and that the
-//! tenant's event seqs are gap-free.
+//! tenant's event seqs are gap-free. Every store of `common::stores()` runs
+//! its own sequences, each on an empty database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -27,6 +28,8 @@ use holdfast::{
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{TestCaseError, TestRunner};
+
+use common::TestStore;
 
 const MINUTE_US: i64 = 60_000_000;
 /// 2030-01-01T00:00:00Z: the clock's start and the grid's origin.
@@ -580,9 +583,9 @@ struct Run {
 }
 
 impl Run {
-    fn new() -> Run {
+    fn new(store: &TestStore) -> Run {
         let clock = ManualClock::new(at(T0_US));
-        let engine = Engine::builder().url("sqlite::memory:").clock(clock.clone()).open().unwrap();
+        let engine = Engine::builder().url(store.fresh_url()).clock(clock.clone()).open().unwrap();
         engine.create_tenant(TENANT, "Acme").unwrap();
         let t = engine.tenant(TENANT).unwrap();
         for r in &RESOURCES {
@@ -946,8 +949,8 @@ impl Run {
     }
 }
 
-fn run(ops: &[Op]) -> Result<(), TestCaseError> {
-    let mut run = Run::new();
+fn run(store: &TestStore, ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut run = Run::new(store);
     for (step, op) in ops.iter().enumerate() {
         let ctx = format!("step {step} ({op:?}) at +{} min", (run.model.now_us - T0_US) / MINUTE_US);
         let events = run.step(&ctx, op)?;
@@ -961,25 +964,38 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
 
 #[test]
 fn engine_agrees_with_the_naive_model() {
-    // 256 sequences in CI; `PROPTEST_CASES=6000` for a long run.
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
-    let config = ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(cases) };
-    let mut runner = TestRunner::new(config);
-    let outcome = runner.run(&prop::collection::vec(op(), 20..=60), |ops| run(&ops));
-    let outcomes = OUTCOMES.lock().unwrap();
-    println!("engine_model: {} operations", outcomes.values().sum::<u64>());
-    for (what, n) in outcomes.iter() {
-        println!("  {what:<40} {n:>6}");
-    }
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
+    // 256 sequences on SQLite in CI, `PROPTEST_CASES=6000` for a long run;
+    // on PostgreSQL (a new schema per sequence) at most 64 unless
+    // `HOLDFAST_PG_PROPTEST_CASES` says otherwise.
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
+    let sqlite_cases = env("PROPTEST_CASES").unwrap_or(256);
+    common::for_each_store(|store| {
+        let cases = match store {
+            TestStore::Sqlite => sqlite_cases,
+            TestStore::Postgres { .. } => env("HOLDFAST_PG_PROPTEST_CASES").unwrap_or(sqlite_cases.min(64)),
+        };
+        let config = ProptestConfig { source_file: Some(file!()), ..ProptestConfig::with_cases(cases) };
+        let mut runner = TestRunner::new(config);
+        let outcome = runner.run(&prop::collection::vec(op(), 20..=60), |ops| run(store, &ops));
+        let outcomes = std::mem::take(&mut *OUTCOMES.lock().unwrap());
+        println!("engine_model on {}: {cases} sequences, {} operations", store.name(), outcomes.values().sum::<u64>());
+        for (what, n) in &outcomes {
+            println!("  {what:<40} {n:>6}");
+        }
+        if let Err(e) = outcome {
+            panic!("{e}");
+        }
+    });
 }
 
 /// The expiry rules spelled out once, so a regression reads plainly.
 #[test]
 fn expired_hold_on_contact() {
-    let mut run = Run::new();
+    common::for_each_store(expired_hold_on_contact_on);
+}
+
+fn expired_hold_on_contact_on(store: &TestStore) {
+    let mut run = Run::new(store);
     let spec = Spec {
         res: ResSel::Known(0),
         start_step: 0,

@@ -20,6 +20,10 @@
 //! Ends with `N passed, M failed`; exits 1 on any failure. The seed is
 //! printed first; `HOLDFAST_MP_SEED=<seed>` replays the parent's and the
 //! children's choices (process timing still varies).
+//!
+//! SQLite only for now (unlike the tests that loop over
+//! `common::stores()`): both drills are about one database file shared by
+//! processes, and the crash check reads the file with rusqlite.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

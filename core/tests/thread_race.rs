@@ -16,6 +16,9 @@
 //!
 //! Run with `--nocapture` to see the seed and the operation counts;
 //! `HOLDFAST_RACE_SEED=<n>` replays a seed's choices (not its interleaving).
+//!
+//! SQLite only for now (unlike the tests that loop over
+//! `common::stores()`): both variants race on one database file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

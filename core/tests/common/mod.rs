@@ -1,9 +1,145 @@
-//! The naive capacity model shared by the integration tests: written from
-//! DESIGN.md, not from the engine, so it can disagree with it.
+//! Shared by the integration tests: the stores every store-facing test runs
+//! on, and the naive capacity model, written from DESIGN.md, not from the
+//! engine, so it can disagree with it.
+
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::env::VarError;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use holdfast::{Booking, Resource, Status, Timestamp};
+
+// ---------------------------------------------------------------- the stores under test
+
+/// The PostgreSQL server the conformance tests also run on: a superuser URL
+/// (`scripts/pg-up.sh` prints one). Unset or empty: SQLite only.
+pub const POSTGRES_URL_VAR: &str = "HOLDFAST_TEST_POSTGRES_URL";
+
+/// A non-superuser role on the same server (`scripts/pg-up.sh` makes
+/// `holdfast_app`). When set, the suite runs as it, so row-level security
+/// applies to every statement the engine makes, not just in the RLS test.
+pub const POSTGRES_APP_URL_VAR: &str = "HOLDFAST_TEST_POSTGRES_APP_URL";
+
+/// A store the store-facing tests run on (DESIGN.md section 7: both stores
+/// pass one conformance suite).
+#[derive(Debug, Clone)]
+pub enum TestStore {
+    /// Private in-memory databases.
+    Sqlite,
+    /// One fresh schema per database on the server `admin_url` names.
+    Postgres { admin_url: String },
+}
+
+/// Every store to test on: SQLite always, PostgreSQL when
+/// `HOLDFAST_TEST_POSTGRES_URL` is set. Setting it on a build without the
+/// `postgres` feature panics: a misconfigured run must not pass on SQLite
+/// alone.
+pub fn stores() -> Vec<TestStore> {
+    let mut stores = vec![TestStore::Sqlite];
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if url.trim().is_empty() => {}
+        Ok(url) => {
+            if cfg!(not(feature = "postgres")) {
+                panic!(
+                    "{POSTGRES_URL_VAR} is set, but this test binary was built without the `postgres` feature, so \
+                     PostgreSQL would be skipped: run `cargo test -p holdfast --features postgres`, or unset \
+                     {POSTGRES_URL_VAR} for SQLite only"
+                );
+            }
+            let url = std::env::var(POSTGRES_APP_URL_VAR).ok().filter(|u| !u.trim().is_empty()).unwrap_or(url);
+            stores.push(TestStore::Postgres { admin_url: url });
+        }
+        Err(VarError::NotPresent) => {}
+        Err(VarError::NotUnicode(_)) => panic!("{POSTGRES_URL_VAR} is not valid UTF-8"),
+    }
+    stores
+}
+
+/// Runs `test` once per store in [`stores`]. A failing store does not stop
+/// the others; afterwards the test fails naming every store that failed
+/// (each failure's own message and location are printed as it happens).
+pub fn for_each_store(test: impl Fn(&TestStore)) {
+    let mut failures = Vec::new();
+    for store in stores() {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| test(&store))) {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(non-string panic)");
+            failures.push(format!("on {}: {message}", store.name()));
+        }
+    }
+    assert!(failures.is_empty(), "failed {}", failures.join("\nand "));
+}
+
+impl TestStore {
+    /// For failure messages: "SQLite" or "PostgreSQL".
+    pub fn name(&self) -> &'static str {
+        match self {
+            TestStore::Sqlite => "SQLite",
+            TestStore::Postgres { .. } => "PostgreSQL",
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestStore::Postgres { .. })
+    }
+
+    /// A URL naming an empty database, a new one on every call. SQLite: a
+    /// private in-memory database (one connection, so no concurrency).
+    /// PostgreSQL: a new schema, first on the connection's `search_path`,
+    /// where the store applies its migrations.
+    pub fn fresh_url(&self) -> String {
+        match self {
+            TestStore::Sqlite => "sqlite::memory:".into(),
+            TestStore::Postgres { admin_url } => fresh_postgres_schema(admin_url),
+        }
+    }
+
+    /// Like [`TestStore::fresh_url`], for databases that several
+    /// connections, engines or threads share: SQLite needs a file for that
+    /// (created in `dir`); PostgreSQL is shared anyway.
+    pub fn fresh_shared_url(&self, dir: &Path) -> String {
+        match self {
+            TestStore::Sqlite => {
+                format!("sqlite://{}", dir.join(format!("{}.db", uuid::Uuid::new_v4().simple())).display())
+            }
+            TestStore::Postgres { .. } => self.fresh_url(),
+        }
+    }
+}
+
+/// Creates schema `t_<random>` and returns `admin_url` with that schema
+/// first on its search path. Schemas are not dropped: the server is a
+/// throwaway (`scripts/pg-down.sh` deletes it).
+fn fresh_postgres_schema(admin_url: &str) -> String {
+    assert!(
+        !admin_url.contains("options="),
+        "{POSTGRES_URL_VAR} must not set `options`: the tests set the search_path through it"
+    );
+    // One admin connection per test binary, reopened if the server dropped it.
+    static ADMIN: OnceLock<Mutex<Option<postgres::Client>>> = OnceLock::new();
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = ADMIN.get_or_init(|| Mutex::new(None)).lock().unwrap_or_else(PoisonError::into_inner);
+    if admin.as_ref().is_none_or(postgres::Client::is_closed) {
+        let client = postgres::Client::connect(admin_url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: cannot connect: {e}"));
+        *admin = Some(client);
+    }
+    let client = admin.as_mut().expect("connected above");
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: CREATE SCHEMA {schema}: {e}"));
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    format!("{admin_url}{separator}options=-c%20search_path%3D{schema},public")
+}
+
+// ---------------------------------------------------------------- the naive capacity model
 
 /// Whether `b` consumes capacity at `now` (DESIGN.md section 3): pencils and
 /// confirmations always, holds until their expiry instant.
