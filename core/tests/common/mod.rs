@@ -13,6 +13,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use holdfast::{Booking, Resource, Status, Timestamp};
 
+pub mod rng;
+
 // ---------------------------------------------------------------- the stores under test
 
 /// The PostgreSQL server the conformance tests also run on: a superuser URL
