@@ -134,10 +134,11 @@ fn parent() {
     let ctx = Ctx { seed, admin_url, app_url };
     // The outage runs last and on a server of its own: restarting the
     // shared one would break whatever else uses it.
-    let scenarios: [(&str, Scenario); 4] = [
+    let scenarios: [(&str, Scenario); 5] = [
         ("multi-instance race", race),
         ("row-level security", rls),
         ("clock skew between instances", skew),
+        ("exclusion constraint behind the engine", exclusion),
         ("store outage", outage),
     ];
     let (mut passed, mut failed) = (0, 0);
@@ -1412,6 +1413,66 @@ fn skew(ctx: &Ctx) -> Result<String, String> {
         ));
     }
     Ok(outcomes.join("; "))
+}
+
+// ---------------------------------------------------------------------------
+// Scenario: the exclusion constraint as second line of defence
+// ---------------------------------------------------------------------------
+
+/// The `EXCLUDE USING gist` constraint must catch what the engine's own
+/// check misses, and answer `CONFLICT`, never `INTERNAL`. The engine's
+/// overlap scan only reaches back as far as the longest booking it has
+/// recorded on the resource; a firm booking written behind its back (raw
+/// SQL, longer than that and without updating the statistic) is invisible
+/// to it, so only the constraint stands in the way.
+fn exclusion(ctx: &Ctx) -> Result<String, String> {
+    let mut admin = connect(&ctx.admin_url)?;
+    let schema = fresh_schema(&mut admin, "excl")?;
+    let engine = Engine::open(&with_search_path(&ctx.admin_url, &schema)).map_err(|e| hf("open", &e))?;
+    engine.create_tenant("excl", "Exclusion").map_err(|e| hf("create_tenant", &e))?;
+    let t = engine.tenant("excl").map_err(|e| hf("tenant", &e))?;
+    t.create_resource(NewResource { id: Some("solo".into()), name: "Solo".into(), ..Default::default() })
+        .map_err(|e| hf("create_resource", &e))?;
+    // A short booking sets the recorded longest length to one hour.
+    let short = NewBooking {
+        resource_id: "solo".into(),
+        start: ts(BASE_US - 48 * HOUR_US),
+        end: ts(BASE_US - 47 * HOUR_US),
+        status: Status::Confirmed,
+        ..Default::default()
+    };
+    t.create_booking(short).map_err(|e| hf("create_booking", &e))?;
+    // Behind the engine: a ten-hour confirmed booking starting at BASE.
+    admin
+        .execute(
+            &format!(
+                "INSERT INTO {schema}.bookings (tenant_id, id, resource_id, start_at, end_at, status, quantity,
+                     metadata, version, created_at, updated_at, request_hash, exclusive)
+                 VALUES ('excl', 'smuggled', 'solo', to_timestamp($1::float8 / 1e6), to_timestamp($2::float8 / 1e6),
+                     'confirmed', 1, '{{}}', 1, now(), now(), 'raw', true)"
+            ),
+            &[&(BASE_US as f64), &((BASE_US + 10 * HOUR_US) as f64)],
+        )
+        .map_err(sql("raw insert"))?;
+    // Nine hours in, the engine's scan (reaching back one hour) misses it.
+    let late = NewBooking {
+        resource_id: "solo".into(),
+        start: ts(BASE_US + 9 * HOUR_US),
+        end: ts(BASE_US + 11 * HOUR_US),
+        status: Status::Confirmed,
+        ..Default::default()
+    };
+    match t.create_booking(late) {
+        Err(e) if e.code() == "CONFLICT" => {}
+        Err(e) => return Err(format!("the constraint's refusal came back as {} ({e}), not CONFLICT", e.code())),
+        Ok(b) => return Err(format!("booked {} over a firm booking: the exclusion constraint did not hold", b.id)),
+    }
+    let rows: i64 =
+        admin.query_one(&format!("SELECT count(*) FROM {schema}.bookings"), &[]).map_err(sql("count"))?.get(0);
+    if rows != 2 {
+        return Err(format!("expected the 2 earlier bookings and nothing else, found {rows}"));
+    }
+    Ok("a firm booking the engine could not see was defended by EXCLUDE USING gist: CONFLICT, nothing written".into())
 }
 
 // ---------------------------------------------------------------------------
