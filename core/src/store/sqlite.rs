@@ -4,7 +4,7 @@
 //! lock held too long into `STORE_UNAVAILABLE`.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
@@ -97,7 +97,22 @@ fn configure(conn: &mut Connection, busy_timeout: Duration) -> rusqlite::Result<
     conn.busy_timeout(busy_timeout)?;
     // WAL: readers never block the writer and a crash mid-commit leaves the
     // last committed state. FULL: a commit acknowledged is on disk.
-    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    // Switching a new file to WAL needs an exclusive lock, and SQLite
+    // answers BUSY at once (no busy handler: it would deadlock) while other
+    // processes open the same file; retry within the busy timeout.
+    let deadline = Instant::now() + busy_timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
