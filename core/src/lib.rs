@@ -2,10 +2,11 @@
 //!
 //! Conflict-free interval scheduling with capacity, the hold -> pencil ->
 //! confirmed state machine with expiring holds, tenancy and an append-only
-//! event log, over SQLite. The one invariant everything serves: for every
-//! resource and instant, the quantities of blocking bookings (buffers
-//! included) never exceed the resource's capacity, whatever threads or
-//! processes write at once.
+//! event log, over SQLite (or PostgreSQL, feature `postgres`). The one
+//! invariant everything serves: for every resource and instant, the
+//! quantities of blocking bookings (buffers included) never exceed the
+//! resource's capacity, whatever threads, processes or machines write at
+//! once.
 //!
 //! ```
 //! use holdfast::{Engine, NewBooking, NewResource, Status, Timestamp};

@@ -1,5 +1,5 @@
 //! The storage boundary. The engine sees a [`Store`] that opens tenant-bound
-//! [`Transaction`]s; SQLite (and, later, PostgreSQL) implement both. A store
+//! [`Transaction`]s; SQLite and PostgreSQL implement both. A store
 //! makes no business decision: it reads and writes rows, keeps the event
 //! `seq` gap-free, and turns its own failures into `STORE_UNAVAILABLE`.
 
