@@ -64,6 +64,11 @@ cargo run --locked -q -p holdfast --example studio -- "$scratch/studio.db" > "$s
 grep -q "The tenant's event log holds" "$scratch/studio.out"
 tail -n 3 "$scratch/studio.out"
 
+if lint_available clippy clippy; then
+  step "clippy (feature postgres)"
+  cargo clippy -p holdfast --features postgres --all-targets --locked -- -D warnings
+fi
+
 step "PostgreSQL store: the same suite on a throwaway server"
 # (Captured first: `eval "$(...)"` alone would hide a failed pg-up.sh from set -e.)
 pg_env="$("$ROOT/scripts/pg-up.sh")"
@@ -71,7 +76,3 @@ eval "$pg_env"
 pg_base="$PGBASE"
 export HOLDFAST_TEST_POSTGRES_URL HOLDFAST_TEST_POSTGRES_APP_URL
 cargo test -p holdfast --features postgres --locked
-if lint_available clippy clippy; then
-  step "clippy (feature postgres)"
-  cargo clippy -p holdfast --features postgres --all-targets --locked -- -D warnings
-fi
