@@ -134,11 +134,12 @@ fn parent() {
     let ctx = Ctx { seed, admin_url, app_url };
     // The outage runs last and on a server of its own: restarting the
     // shared one would break whatever else uses it.
-    let scenarios: [(&str, Scenario); 5] = [
+    let scenarios: [(&str, Scenario); 6] = [
         ("multi-instance race", race),
         ("row-level security", rls),
         ("clock skew between instances", skew),
         ("exclusion constraint behind the engine", exclusion),
+        ("pool exhaustion", pool_exhaustion),
         ("store outage", outage),
     ];
     let (mut passed, mut failed) = (0, 0);
@@ -1473,6 +1474,89 @@ fn exclusion(ctx: &Ctx) -> Result<String, String> {
         return Err(format!("expected the 2 earlier bookings and nothing else, found {rows}"));
     }
     Ok("a firm booking the engine could not see was defended by EXCLUDE USING gist: CONFLICT, nothing written".into())
+}
+
+// ---------------------------------------------------------------------------
+// Scenario: pool exhaustion
+// ---------------------------------------------------------------------------
+
+/// With every pooled connection busy, a call waits for one at most the busy
+/// timeout and then answers `STORE_UNAVAILABLE`; once the connections come
+/// back the same engine serves again. A raw session holds the tenant's
+/// writer lock, so a first writer keeps the engine's only connection (until
+/// its own lock time-out); the callers queued behind it for the pool
+/// cannot all get it in time.
+fn pool_exhaustion(ctx: &Ctx) -> Result<String, String> {
+    const TIMEOUT: Duration = Duration::from_secs(2);
+    let mut admin = connect(&ctx.admin_url)?;
+    let schema = fresh_schema(&mut admin, "pool")?;
+    let url = with_search_path(&ctx.admin_url, &schema);
+    let engine = Engine::builder().url(&url).pool_size(1).busy_timeout(TIMEOUT).open().map_err(|e| hf("open", &e))?;
+    engine.create_tenant("pool", "Pool").map_err(|e| hf("create_tenant", &e))?;
+    let t = engine.tenant("pool").map_err(|e| hf("tenant", &e))?;
+    t.create_resource(NewResource { id: Some("room".into()), name: "Room".into(), capacity: 10, ..Default::default() })
+        .map_err(|e| hf("create_resource", &e))?;
+
+    let mut blocker = connect(&url)?;
+    blocker.batch_execute("BEGIN").map_err(sql("BEGIN"))?;
+    blocker
+        .execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-tenant:' || $1))", &[&"pool"])
+        .map_err(sql("advisory lock"))?;
+
+    let booking = |hour: i64| NewBooking {
+        resource_id: "room".into(),
+        start: ts(BASE_US + hour * HOUR_US),
+        end: ts(BASE_US + (hour + 1) * HOUR_US),
+        status: Status::Confirmed,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let callers: Vec<_> = (0..3)
+        .map(|i| {
+            let t = t.clone();
+            let new = booking(i);
+            thread::spawn(move || {
+                // Staggered so the first one holds the only connection.
+                thread::sleep(Duration::from_millis(100 * i as u64));
+                let outcome = t.create_booking(new);
+                (outcome, started.elapsed())
+            })
+        })
+        .collect();
+    let mut pool_timeouts = 0;
+    let mut slowest = Duration::ZERO;
+    for caller in callers {
+        let (outcome, took) = caller.join().map_err(|_| "a caller panicked".to_owned())?;
+        slowest = slowest.max(took);
+        match outcome {
+            Err(e) if e.code() == "STORE_UNAVAILABLE" => {
+                if e.to_string().contains("no PostgreSQL connection") {
+                    pool_timeouts += 1;
+                }
+            }
+            other => return Err(format!("a caller behind a held lock and a full pool got {other:?}")),
+        }
+    }
+    // Each wait (for the pool, then for the lock) is bounded by the timeout.
+    if slowest > TIMEOUT * 2 + Duration::from_secs(2) {
+        return Err(format!("the slowest caller took {slowest:?} with a {TIMEOUT:?} timeout"));
+    }
+    if pool_timeouts == 0 {
+        return Err("no caller timed out waiting for the pool: the pool was never exhausted".into());
+    }
+    blocker.batch_execute("ROLLBACK").map_err(sql("ROLLBACK"))?;
+    let made = t.create_booking(booking(5)).map_err(|e| hf("create_booking after the pool drained", &e))?;
+    let rows: i64 =
+        admin.query_one(&format!("SELECT count(*) FROM {schema}.bookings"), &[]).map_err(sql("count"))?.get(0);
+    if rows != 1 {
+        return Err(format!("expected only the booking made after recovery ({}), found {rows} rows", made.id));
+    }
+    Ok(format!(
+        "3 callers on a 1-connection pool behind a held tenant lock: all STORE_UNAVAILABLE ({pool_timeouts} waiting \
+         for the pool), slowest {:.1} s with a {} s timeout; the same engine wrote again once the lock was gone",
+        slowest.as_secs_f64(),
+        TIMEOUT.as_secs()
+    ))
 }
 
 // ---------------------------------------------------------------------------
