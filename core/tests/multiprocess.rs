@@ -31,15 +31,16 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
+use common::child::{Line, lines_of};
 use common::rng::{Rng, child_seed};
 use common::{blocks_at, check_capacity_naive, footprint};
 use holdfast::{
@@ -441,14 +442,6 @@ impl Replay {
     }
 }
 
-/// One line of a child's stdout.
-enum Line {
-    /// Ended by a newline: written in full.
-    Complete(String),
-    /// Cut short (the child was killed mid-write).
-    Partial(String),
-}
-
 /// A child process; killed and reaped when dropped, whatever happened.
 struct Proc {
     name: String,
@@ -473,27 +466,7 @@ impl Proc {
             .map_err(|e| format!("spawn {name}: {e}"))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut buf = Vec::new();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let complete = buf.last() == Some(&b'\n');
-                        if complete {
-                            buf.pop();
-                        }
-                        let text = String::from_utf8_lossy(&buf).into_owned();
-                        let line = if complete { Line::Complete(text) } else { Line::Partial(text) };
-                        if tx.send(line).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
+        let lines = lines_of(stdout);
         Ok(Proc { name, child, stdin, lines })
     }
 

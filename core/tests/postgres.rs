@@ -43,17 +43,18 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use common::child::{Line, lines_of};
 use common::rng::{Rng, child_seed};
 use holdfast::{
     Booking, BookingFilter, Engine, Error, HoldExpiry, NewBooking, NewProject, NewResource, Reschedule, Status, Tenant,
@@ -352,12 +353,6 @@ fn capacity_violations(client: &mut impl postgres::GenericClient, schema: &str) 
 // Child processes
 // ---------------------------------------------------------------------------
 
-/// One line of a child's stdout.
-enum Line {
-    Complete(String),
-    Partial(String),
-}
-
 /// A child process; killed and reaped when dropped, whatever happened.
 struct Proc {
     name: String,
@@ -382,27 +377,7 @@ impl Proc {
             .map_err(|e| format!("spawn {name}: {e}"))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut buf = Vec::new();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let complete = buf.last() == Some(&b'\n');
-                        if complete {
-                            buf.pop();
-                        }
-                        let text = String::from_utf8_lossy(&buf).into_owned();
-                        let line = if complete { Line::Complete(text) } else { Line::Partial(text) };
-                        if tx.send(line).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
+        let lines = lines_of(stdout);
         Ok(Proc { name, child, stdin, lines })
     }
 

@@ -13,6 +13,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use holdfast::{Booking, Resource, Status, Timestamp};
 
+pub mod child;
 pub mod rng;
 
 // ---------------------------------------------------------------- the stores under test
