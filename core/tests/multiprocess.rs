@@ -40,6 +40,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
+use common::ResourceSpec;
 use common::child::{Line, lines_of};
 use common::rng::{Rng, child_seed};
 use common::{blocks_at, check_capacity_naive, footprint};
@@ -533,33 +534,13 @@ fn child_fail(message: &str) -> ! {
 // Scenario 1: process race
 // ---------------------------------------------------------------------------
 
-struct ResourceSpec {
-    id: &'static str,
-    capacity: u32,
-    buffer_before_min: i64,
-    buffer_after_min: i64,
-}
-
 const RACE_RESOURCES: [ResourceSpec; 5] = [
-    ResourceSpec { id: "solo-a", capacity: 1, buffer_before_min: 0, buffer_after_min: 0 },
-    ResourceSpec { id: "solo-b", capacity: 1, buffer_before_min: 0, buffer_after_min: 0 },
-    ResourceSpec { id: "trio", capacity: 3, buffer_before_min: 0, buffer_after_min: 0 },
-    ResourceSpec { id: "buffered", capacity: 1, buffer_before_min: 15, buffer_after_min: 30 },
-    ResourceSpec { id: "duo-buffered", capacity: 2, buffer_before_min: 0, buffer_after_min: 30 },
+    ResourceSpec { id: "solo-a", capacity: 1, before_min: 0, after_min: 0 },
+    ResourceSpec { id: "solo-b", capacity: 1, before_min: 0, after_min: 0 },
+    ResourceSpec { id: "trio", capacity: 3, before_min: 0, after_min: 0 },
+    ResourceSpec { id: "buffered", capacity: 1, before_min: 15, after_min: 30 },
+    ResourceSpec { id: "duo-buffered", capacity: 2, before_min: 0, after_min: 30 },
 ];
-
-impl ResourceSpec {
-    fn new_resource(&self) -> NewResource {
-        NewResource {
-            id: Some(self.id.into()),
-            name: self.id.into(),
-            capacity: self.capacity,
-            buffer_before: TimeDelta::minutes(self.buffer_before_min),
-            buffer_after: TimeDelta::minutes(self.buffer_after_min),
-            ..Default::default()
-        }
-    }
-}
 
 /// A write a child was told succeeded:
 /// `ok <op> <id> <resource> <start_us> <end_us> <qty> <status> <version>`.

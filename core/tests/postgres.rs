@@ -54,6 +54,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use common::ResourceSpec;
 use common::child::{Line, lines_of};
 use common::rng::{Rng, child_seed};
 use holdfast::{
@@ -464,32 +465,12 @@ const LONG_HOLD_TTL: TimeDelta = TimeDelta::days(1);
 /// Some holds expire mid-race, to exercise expiry across processes.
 const SHORT_HOLD_TTL: TimeDelta = TimeDelta::milliseconds(150);
 
-struct ResourceSpec {
-    id: &'static str,
-    capacity: u32,
-    before_min: i64,
-    after_min: i64,
-}
-
 const RACE_RESOURCES: [ResourceSpec; 4] = [
     ResourceSpec { id: "solo", capacity: 1, before_min: 0, after_min: 0 },
     ResourceSpec { id: "trio", capacity: 3, before_min: 0, after_min: 0 },
     ResourceSpec { id: "buffered", capacity: 1, before_min: 15, after_min: 30 },
     ResourceSpec { id: "duo-buffered", capacity: 2, before_min: 10, after_min: 20 },
 ];
-
-impl ResourceSpec {
-    fn new_resource(&self) -> NewResource {
-        NewResource {
-            id: Some(self.id.into()),
-            name: self.id.into(),
-            capacity: self.capacity,
-            buffer_before: TimeDelta::minutes(self.before_min),
-            buffer_after: TimeDelta::minutes(self.after_min),
-            ..Default::default()
-        }
-    }
-}
 
 fn spec(id: &str) -> Option<&'static ResourceSpec> {
     RACE_RESOURCES.iter().find(|r| r.id == id)

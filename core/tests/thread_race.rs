@@ -24,6 +24,8 @@
 
 mod common;
 
+use common::ResourceSpec;
+
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,8 +35,7 @@ use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
 use holdfast::{
-    Booking, BookingFilter, Engine, Error, EventType, ManualClock, NewBooking, NewResource, Reschedule, Status, Tenant,
-    Timestamp,
+    Booking, BookingFilter, Engine, Error, EventType, ManualClock, NewBooking, Reschedule, Status, Tenant, Timestamp,
 };
 
 const THREADS: usize = 8;
@@ -43,13 +44,6 @@ const TENANT: &str = "race";
 const MINUTE_US: i64 = 60_000_000;
 /// 2030-01-01T00:00:00Z.
 const T0_US: i64 = 1_893_456_000_000_000;
-
-struct ResourceSpec {
-    id: &'static str,
-    capacity: u32,
-    before_min: i64,
-    after_min: i64,
-}
 
 const RESOURCES: [ResourceSpec; 4] = [
     ResourceSpec { id: "one", capacity: 1, before_min: 0, after_min: 0 },
@@ -298,15 +292,7 @@ fn set_up(engine: &Engine) -> Tenant {
     engine.create_tenant(TENANT, "Race").unwrap();
     let t = engine.tenant(TENANT).unwrap();
     for r in &RESOURCES {
-        t.create_resource(NewResource {
-            id: Some(r.id.into()),
-            name: r.id.into(),
-            capacity: r.capacity,
-            buffer_before: TimeDelta::minutes(r.before_min),
-            buffer_after: TimeDelta::minutes(r.after_min),
-            ..Default::default()
-        })
-        .unwrap();
+        t.create_resource(r.new_resource()).unwrap();
     }
     t
 }

@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use holdfast::{Booking, Resource, Status, Timestamp};
+use holdfast::{Booking, NewResource, Resource, Status, Timestamp};
 
 pub mod child;
 pub mod rng;
@@ -190,4 +190,25 @@ pub fn check_capacity_naive(resources: &[Resource], bookings: &[Booking], now: T
         }
     }
     Ok(instants)
+}
+
+/// A resource the race tests fight over, with buffers in minutes.
+pub struct ResourceSpec {
+    pub id: &'static str,
+    pub capacity: u32,
+    pub before_min: i64,
+    pub after_min: i64,
+}
+
+impl ResourceSpec {
+    pub fn new_resource(&self) -> NewResource {
+        NewResource {
+            id: Some(self.id.into()),
+            name: self.id.into(),
+            capacity: self.capacity,
+            buffer_before: chrono::TimeDelta::minutes(self.before_min),
+            buffer_after: chrono::TimeDelta::minutes(self.after_min),
+            ..Default::default()
+        }
+    }
 }
