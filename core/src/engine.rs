@@ -13,6 +13,7 @@ use chrono::TimeDelta;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::cache::{CacheStats, ReadCache};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConflictingBooking, Error, Result};
 use crate::feed::{Feed, Subscription};
@@ -27,6 +28,8 @@ use crate::model::{
 use crate::schedule::{self, Slot};
 use crate::store::{self, BookingQuery, NewEvent, Store, StoreOptions, Transaction};
 
+mod availability;
+
 /// Actor recorded on events the engine makes by itself (expiry).
 const SYSTEM_ACTOR: &str = "system";
 /// Shards of the commit-to-publish lock (see `Inner::publish_locks`).
@@ -40,6 +43,7 @@ pub struct EngineBuilder {
     clock: Arc<dyn Clock>,
     default_hold_ttl: TimeDelta,
     store_options: StoreOptions,
+    cache_entries: usize,
 }
 
 impl EngineBuilder {
@@ -73,6 +77,13 @@ impl EngineBuilder {
         self
     }
 
+    /// Most read-cache entries kept (default 4,096; 0 turns the cache off).
+    /// An entry is one resource, or one resource's ~6-day time bucket.
+    pub fn cache_entries(mut self, entries: usize) -> Self {
+        self.cache_entries = entries;
+        self
+    }
+
     /// Opens the store (applying migrations) and returns the engine.
     pub fn open(self) -> Result<Engine> {
         let default_hold_ttl_us = duration_us("default_hold_ttl", self.default_hold_ttl, limits::HOLD_TTL_MAX_US)?;
@@ -86,6 +97,7 @@ impl EngineBuilder {
                 clock: self.clock,
                 default_hold_ttl_us,
                 feed: Feed::default(),
+                cache: ReadCache::new(self.cache_entries),
                 publish_locks: std::array::from_fn(|_| Mutex::new(())),
             }),
         })
@@ -97,6 +109,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     default_hold_ttl_us: i64,
     feed: Feed,
+    cache: ReadCache,
     /// Held from commit to publish so subscribers see each tenant's events
     /// in `seq` order; sharded by tenant so tenants commit in parallel.
     publish_locks: [Mutex<()>; PUBLISH_LOCK_SHARDS],
@@ -137,6 +150,7 @@ impl Engine {
             clock: Arc::new(SystemClock),
             default_hold_ttl: TimeDelta::microseconds(limits::HOLD_TTL_DEFAULT_US),
             store_options: StoreOptions::default(),
+            cache_entries: limits::CACHE_ENTRIES_DEFAULT,
         }
     }
 
@@ -197,6 +211,11 @@ impl Engine {
             }
         }
         Ok(swept)
+    }
+
+    /// Hit, miss and size counters of the read cache.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.stats()
     }
 
     /// Events committed by this engine from now on, every tenant.
@@ -279,6 +298,10 @@ impl Tenant {
         let Write { tx, events, .. } = w;
         let _ordered = self.inner.publish_lock(&self.id).lock().unwrap_or_else(|p| p.into_inner());
         tx.commit()?;
+        if let Some(last) = events.last() {
+            let touched: Vec<&str> = events.iter().flat_map(|e| e.touched_resources()).collect();
+            self.inner.cache.invalidate(&self.id, &touched, last.seq);
+        }
         self.inner.feed.publish(&events);
         outcome
     }
@@ -489,6 +512,7 @@ impl Tenant {
             if current.quantity > target.capacity {
                 return Err(over_capacity_input(current.quantity, &target));
             }
+            w.ensure_within_hours(&target, interval)?;
             w.ensure_fits(&target, interval, current.quantity, Some(id))?;
             let mut next = current.clone();
             next.resource_id = target.id.clone();
@@ -528,6 +552,14 @@ impl Tenant {
         validate_id("id", id)?;
         self.write(|w| {
             let current = w.actionable(id, action, expected_version)?;
+            if action == Action::Confirm {
+                // Firming up is a decision too: a strict resource's hours
+                // may have changed since the hold was placed.
+                let resource =
+                    w.tx.lock_resource(&current.resource_id)?
+                        .ok_or_else(|| Error::internal(format!("booking {id:?} has no resource")))?;
+                w.ensure_within_hours(&resource, current.interval())?;
+            }
             let mut next = current.clone();
             next.status = transition(current.status, action)
                 .ok_or_else(|| Error::internal("actionable() let through an illegal transition"))?;
@@ -614,6 +646,7 @@ impl Write<'_> {
             Status::Hold => Some(new.hold_expiry().resolve(self.now, self.default_hold_ttl_us)?),
             _ => None,
         };
+        self.ensure_within_hours(&resource, interval)?;
         self.ensure_fits(&resource, interval, new.quantity, None)?;
         let booking = Booking {
             id: new.id.unwrap_or_else(new_id),
@@ -870,22 +903,7 @@ fn booking_query(filter: &BookingFilter) -> Result<BookingQuery> {
     }
     let window = match (filter.start, filter.end) {
         (None, None) => None,
-        (Some(start), Some(end)) => {
-            for (field, at) in [("start", start), ("end", end)] {
-                if !at.in_range() {
-                    return Err(Error::invalid(field, "out of range (years 1 to 9999)"));
-                }
-            }
-            let window = Interval::new(start, end)?;
-            if window.len_us() > limits::QUERY_WINDOW_MAX_US {
-                return Err(Error::LimitExceeded {
-                    field: "end".into(),
-                    max: limits::QUERY_WINDOW_MAX_US,
-                    actual: window.len_us(),
-                });
-            }
-            Some(window)
-        }
+        (Some(start), Some(end)) => Some(validate_window(start, end)?),
         _ => return Err(Error::invalid("start", "give both start and end, or neither")),
     };
     let after = match &filter.cursor {
@@ -911,4 +929,22 @@ fn decode_booking_cursor(cursor: &str) -> Result<(Timestamp, String)> {
     let start: i64 = start.parse().map_err(|_| bad())?;
     validate_id("cursor", id).map_err(|_| bad())?;
     Ok((Timestamp::from_micros(start), id.to_owned()))
+}
+
+/// A query window: ordered, in range, at most `QUERY_WINDOW_MAX_US` long.
+pub(crate) fn validate_window(start: Timestamp, end: Timestamp) -> Result<Interval> {
+    for (field, at) in [("start", start), ("end", end)] {
+        if !at.in_range() {
+            return Err(Error::invalid(field, "out of range (years 1 to 9999)"));
+        }
+    }
+    let window = Interval::new(start, end)?;
+    if window.len_us() > limits::QUERY_WINDOW_MAX_US {
+        return Err(Error::LimitExceeded {
+            field: "end".into(),
+            max: limits::QUERY_WINDOW_MAX_US,
+            actual: window.len_us(),
+        });
+    }
+    Ok(window)
 }

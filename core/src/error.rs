@@ -47,6 +47,10 @@ pub enum Error {
     /// The hold ran out before the action (and is now `expired`).
     #[error("hold {id:?} expired at {expired_at}")]
     HoldExpired { id: String, expired_at: Timestamp },
+    /// A strict resource's working hours do not cover the interval; the
+    /// reasons say which parts and why.
+    #[error("resource {resource_id:?} is not working over {interval}")]
+    OutsideAvailability { resource_id: String, interval: Interval, reasons: Vec<crate::model::Reason> },
     /// The idempotency key was used for a different request.
     #[error("idempotency key {key:?} was used for a different request")]
     IdempotencyMismatch { key: String },
@@ -77,6 +81,7 @@ impl Error {
             Error::Conflict { .. } => "CONFLICT",
             Error::InvalidTransition { .. } => "INVALID_TRANSITION",
             Error::HoldExpired { .. } => "HOLD_EXPIRED",
+            Error::OutsideAvailability { .. } => "OUTSIDE_AVAILABILITY",
             Error::IdempotencyMismatch { .. } => "IDEMPOTENCY_MISMATCH",
             Error::VersionMismatch { .. } => "VERSION_MISMATCH",
             Error::LimitExceeded { .. } => "LIMIT_EXCEEDED",
@@ -100,6 +105,9 @@ impl Error {
                 json!({ "id": id, "status": status, "action": action })
             }
             Error::HoldExpired { id, expired_at } => json!({ "id": id, "expired_at": expired_at }),
+            Error::OutsideAvailability { resource_id, interval, reasons } => {
+                json!({ "resource_id": resource_id, "interval": interval, "reasons": reasons })
+            }
             Error::IdempotencyMismatch { key } => json!({ "idempotency_key": key }),
             Error::VersionMismatch { entity, id, expected_version, current_version } => json!({
                 "entity": entity,

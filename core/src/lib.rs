@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod cache;
 pub mod clock;
 pub mod engine;
 pub mod error;
@@ -41,11 +42,14 @@ pub mod model;
 pub mod schedule;
 pub mod store;
 
+pub use cache::CacheStats;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Engine, EngineBuilder, PageRequest, Tenant};
 pub use error::{ConflictingBooking, Error, Result};
 pub use feed::{FeedItem, Subscription};
 pub use model::{
-    Action, Booking, BookingFilter, Event, EventType, HoldExpiry, Interval, Metadata, NewBooking, NewProject,
-    NewResource, Page, Project, Reschedule, Resource, ResourcePatch, Status, TenantInfo, Timestamp,
+    Action, Availability, AvailabilityCheck, AvailabilityRules, Booking, BookingFilter, BusyInterval, DateOverride,
+    DstKind, Event, EventType, FoundSlot, FreeBusy, HoldExpiry, Hours, Interval, LocalTime, Metadata, NewBooking,
+    NewProject, NewResource, Page, Policy, Project, Reason, Reschedule, Resource, ResourcePatch, SlotQuery, Status,
+    TenantInfo, Timestamp, Weekday, WeeklyHours,
 };

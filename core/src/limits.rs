@@ -59,8 +59,28 @@ pub const TIMESTAMP_MIN_US: i64 = -62_135_596_800 * MICROS_PER_SECOND;
 /// Latest instant accepted: 9999-12-31T23:59:59.999999Z.
 pub const TIMESTAMP_MAX_US: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1;
 
+/// Read-cache entries an engine keeps when the builder names no size.
+pub const CACHE_ENTRIES_DEFAULT: usize = 4_096;
+
 /// Most expired holds one `sweep_expired` call turns into `expired` per tenant
 /// (bounded so a sweep never holds the write lock for long; call it again).
 pub const SWEEP_BATCH_MAX: usize = 1_000;
+/// Most weekly shifts in one resource's availability rules.
+pub const WEEKLY_HOURS_MAX: usize = 64;
+/// Most dated overrides in one resource's availability rules.
+pub const DATE_OVERRIDES_MAX: usize = 1_000;
+/// Most shifts on one overridden date.
+pub const OVERRIDE_HOURS_MAX: usize = 16;
+/// Most resources one `free_busy` or `find_slots` call looks at.
+pub const RESOURCES_PER_QUERY_MAX: usize = 1_000;
+/// Most slots one `find_slots` call returns (per resource with `per_resource`).
+pub const SLOTS_MAX: usize = 1_000;
+/// Slots returned when the caller gives no limit.
+pub const SLOTS_DEFAULT: usize = 10;
+/// Finest slot alignment: one minute keeps a search's grid bounded.
+pub const SLOT_STEP_MIN_US: i64 = 60 * MICROS_PER_SECOND;
+/// Most working days one slot spans.
+pub const WORKING_DAYS_MAX: u32 = 31;
+
 /// Queued events per in-process subscriber before it is marked lagged.
 pub const SUBSCRIBER_QUEUE_MAX: usize = 4_096;

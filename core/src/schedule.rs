@@ -6,7 +6,12 @@
 //! The invariant the engine keeps, for every resource and instant `t`:
 //! `sum(quantity of blocking footprints covering t) <= capacity`.
 
-use crate::model::{Interval, Timestamp};
+use crate::error::ConflictingBooking;
+use crate::model::availability::{Expansion, SlotLength, clip, merge, uncovered};
+use crate::model::{
+    AvailabilityCheck, Booking, BusyInterval, DstKind, FoundSlot, FreeBusy, Interval, LocalTime, Policy, Reason,
+    Resource, Status, Timestamp,
+};
 
 /// What one booking occupies on its resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +124,343 @@ fn overlaps_any(segments: &[Interval], interval: Interval) -> bool {
     // also starts before the interval ends.
     let first = segments.partition_point(|s| s.end <= interval.start);
     segments.get(first).is_some_and(|s| s.start < interval.end)
+}
+
+/// A capacity-consuming booking as searches see it: what the read cache
+/// keeps per resource instead of whole bookings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    pub id: String,
+    pub status: Status,
+    pub interval: Interval,
+    pub quantity: u32,
+    pub hold_expires_at: Option<Timestamp>,
+}
+
+impl Blocker {
+    pub fn of(booking: &Booking) -> Blocker {
+        Blocker {
+            id: booking.id.clone(),
+            status: booking.status,
+            interval: booking.interval(),
+            quantity: booking.quantity,
+            hold_expires_at: booking.hold_expires_at,
+        }
+    }
+
+    /// Whether it consumes capacity at `now` (a hold until it expires).
+    pub fn blocks_at(&self, now: Timestamp) -> bool {
+        match self.status {
+            Status::Hold => self.hold_expires_at.is_some_and(|at| at > now),
+            other => other.consumes_capacity(),
+        }
+    }
+
+    fn conflicting(&self, resource_id: &str) -> ConflictingBooking {
+        ConflictingBooking {
+            id: self.id.clone(),
+            resource_id: resource_id.to_owned(),
+            status: self.status,
+            interval: self.interval,
+            quantity: self.quantity,
+        }
+    }
+}
+
+/// What a read knows about one resource: its row, its rules expanded over
+/// (at least) the asked window, and the bookings blocking it at the read's
+/// instant whose footprints can reach that window.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceView<'a> {
+    pub resource: &'a Resource,
+    pub policy: Policy,
+    pub hours: &'a Expansion,
+    pub blockers: &'a [Blocker],
+}
+
+impl ResourceView<'_> {
+    fn slots(&self) -> Vec<Slot> {
+        let (before, after) = self.resource.buffers_us();
+        self.blockers
+            .iter()
+            .map(|b| Slot { footprint: footprint(b.interval, before, after), quantity: b.quantity })
+            .collect()
+    }
+}
+
+/// Every reason `interval` is not available for `quantity` units; none
+/// means available.
+pub fn explain(view: &ResourceView<'_>, interval: Interval, quantity: u32) -> AvailabilityCheck {
+    let resource = view.resource;
+    let mut reasons = Vec::new();
+    if !resource.active {
+        reasons.push(Reason::Inactive);
+    }
+    if quantity > resource.capacity {
+        reasons.push(Reason::QuantityAboveCapacity { quantity, capacity: resource.capacity });
+    } else {
+        let (before, after) = resource.buffers_us();
+        let candidate = Slot { footprint: footprint(interval, before, after), quantity };
+        if let Err(indexes) = check_fit(&view.slots(), candidate, resource.capacity) {
+            reasons.extend(indexes.into_iter().map(|i| Reason::Conflict(view.blockers[i].conflicting(&resource.id))));
+        }
+    }
+    reasons.extend(hours_reasons(view.hours, interval));
+    let available = reasons.is_empty();
+    let bookable = reasons.iter().all(|r| r.is_about_hours() && view.policy == Policy::Advisory);
+    AvailabilityCheck {
+        resource_id: resource.id.clone(),
+        interval,
+        quantity,
+        policy: view.policy,
+        available,
+        bookable,
+        reasons,
+    }
+}
+
+/// The hours reasons alone: parts outside hours, the closed dates and the
+/// DST gaps next to them. Empty when hours cover `interval`.
+pub fn hours_reasons(hours: &Expansion, interval: Interval) -> Vec<Reason> {
+    let outside = uncovered(interval, &hours.hours_within(interval));
+    if outside.is_empty() {
+        return Vec::new();
+    }
+    let touches = |start: Timestamp, end: Timestamp| outside.iter().any(|p| start <= p.end && p.start <= end);
+    let mut reasons = Vec::new();
+    for (date, day) in &hours.closed {
+        if outside.iter().any(|p| p.overlaps(*day)) {
+            reasons.push(Reason::ClosedOverride { date: *date });
+        }
+    }
+    let mut gaps: Vec<(chrono::NaiveDate, LocalTime, Timestamp)> = hours
+        .adjustments
+        .iter()
+        .filter(|a| a.kind == DstKind::Gap)
+        .filter(|a| touches(a.shift.start.min(a.resolved_to), a.shift.end.max(a.resolved_to)))
+        .map(|a| (a.date, a.local_time, a.resolved_to))
+        .collect();
+    gaps.sort_unstable();
+    gaps.dedup();
+    reasons.extend(gaps.into_iter().map(|(date, local_time, resolved_to)| Reason::DstGap {
+        date,
+        local_time,
+        resolved_to,
+    }));
+    reasons.insert(0, Reason::OutsideHours { intervals: outside });
+    reasons
+}
+
+/// The resource's schedule over `window`.
+pub fn free_busy(view: &ResourceView<'_>, window: Interval) -> FreeBusy {
+    let slots = view.slots();
+    let mut busy: Vec<BusyInterval> = view
+        .blockers
+        .iter()
+        .zip(&slots)
+        .filter_map(|(b, s)| {
+            clip(s.footprint, window).map(|at| BusyInterval {
+                start: at.start,
+                end: at.end,
+                booking_id: b.id.clone(),
+                status: b.status,
+                quantity: b.quantity,
+            })
+        })
+        .collect();
+    busy.sort_by(|x, y| (x.start, &x.booking_id).cmp(&(y.start, &y.booking_id)));
+    let hours = view.hours.hours_within(window);
+    let free = intersect(&hours, &room(&slots, view.resource.capacity, 1, window));
+    FreeBusy { resource_id: view.resource.id.clone(), capacity: view.resource.capacity, busy, hours, free }
+}
+
+/// Maximal intervals within `range` where `quantity` more units fit.
+pub fn room(slots: &[Slot], capacity: u32, quantity: u32, range: Interval) -> Vec<Interval> {
+    if quantity > capacity {
+        return Vec::new();
+    }
+    let clipped: Vec<Slot> = slots
+        .iter()
+        .filter_map(|s| clip(s.footprint, range).map(|footprint| Slot { footprint, quantity: s.quantity }))
+        .collect();
+    uncovered(range, &over_capacity(&clipped, capacity - quantity))
+}
+
+/// The intersection of two sorted, disjoint interval lists.
+pub fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        if let Some(both) = clip(a[i], b[j]) {
+            out.push(both);
+        }
+        if a[i].end < b[j].end {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// The earliest `limit` slots of `length` for `quantity` units within
+/// `window`: inside working hours, their footprints (buffers included)
+/// fitting beside the blockers.
+pub fn find_slots(
+    view: &ResourceView<'_>,
+    window: Interval,
+    length: SlotLength,
+    quantity: u32,
+    limit: usize,
+) -> Vec<FoundSlot> {
+    let resource = view.resource;
+    if !resource.active || quantity > resource.capacity || limit == 0 {
+        return Vec::new();
+    }
+    let (before, after) = resource.buffers_us();
+    let slots = view.slots();
+    let range = window.widen(before, after);
+    let room = room(&slots, resource.capacity, quantity, range);
+    match length {
+        SlotLength::Duration { duration_us, step_us } => {
+            let found = slot_starts(view.hours, window, &room, (before, after), duration_us, step_us, limit);
+            found
+                .into_iter()
+                .map(|start| {
+                    let part = Interval { start, end: Timestamp::from_micros(start.as_micros() + duration_us) };
+                    FoundSlot { resource_id: resource.id.clone(), start: part.start, end: part.end, parts: vec![part] }
+                })
+                .collect()
+        }
+        SlotLength::WorkingDays(days) => working_day_runs(view, &slots, window, &room, days as usize, quantity, limit),
+    }
+}
+
+/// Inclusive ranges `[lo, hi]` of start instants (microseconds).
+type Starts = Vec<(i64, i64)>;
+
+fn slot_starts(
+    hours: &Expansion,
+    window: Interval,
+    room: &[Interval],
+    (before, after): (i64, i64),
+    duration_us: i64,
+    step_us: i64,
+    limit: usize,
+) -> Vec<Timestamp> {
+    // A start s works iff [s, s + d) lies in working hours (clipped to the
+    // window) and [s - before, s + d + after) lies in room.
+    let in_hours: Starts = hours
+        .hours_within(window)
+        .iter()
+        .map(|h| (h.start.as_micros(), h.end.as_micros() - duration_us))
+        .filter(|(lo, hi)| lo <= hi)
+        .collect();
+    let in_room: Starts = room
+        .iter()
+        .map(|r| (r.start.as_micros() + before, r.end.as_micros() - duration_us - after))
+        .filter(|(lo, hi)| lo <= hi)
+        .collect();
+    let allowed = intersect_starts(&in_hours, &in_room);
+    let mut found: Vec<i64> = Vec::new();
+    for shift in hours.shifts.iter().filter(|s| s.interval.overlaps(window)) {
+        let (anchor, shift_end) = (shift.interval.start.as_micros(), shift.interval.end.as_micros());
+        let mut taken = 0;
+        for &(lo, hi) in &allowed {
+            let (lo, hi) = (lo.max(anchor), hi.min(shift_end - 1));
+            if lo > hi {
+                continue;
+            }
+            // First grid point at or after lo: anchor + ceil((lo - anchor) / step) * step.
+            let mut at = anchor + (lo - anchor + step_us - 1) / step_us * step_us;
+            while at <= hi && taken < limit {
+                found.push(at);
+                taken += 1;
+                at += step_us;
+            }
+            if taken == limit {
+                break;
+            }
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    found.truncate(limit);
+    found.into_iter().map(Timestamp::from_micros).collect()
+}
+
+fn intersect_starts(a: &[(i64, i64)], b: &[(i64, i64)]) -> Starts {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let (lo, hi) = (a[i].0.max(b[j].0), a[i].1.min(b[j].1));
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+fn working_day_runs(
+    view: &ResourceView<'_>,
+    slots: &[Slot],
+    window: Interval,
+    room: &[Interval],
+    days: usize,
+    quantity: u32,
+    limit: usize,
+) -> Vec<FoundSlot> {
+    let resource = view.resource;
+    if days == 0 {
+        return Vec::new();
+    }
+    let (before, after) = resource.buffers_us();
+    // Working dates in order, each with its shifts merged; a date with a
+    // shift outside the window cannot be part of a slot.
+    let mut dates: Vec<(chrono::NaiveDate, Vec<Interval>, bool)> = Vec::new();
+    for shift in &view.hours.shifts {
+        match dates.last_mut() {
+            Some((date, parts, _)) if *date == shift.date => parts.push(shift.interval),
+            _ => dates.push((shift.date, vec![shift.interval], true)),
+        }
+    }
+    for (_, parts, usable) in &mut dates {
+        *parts = merge(parts.iter().copied());
+        let inside = parts.iter().all(|p| window.start <= p.start && p.end <= window.end);
+        let fits_alone = parts.iter().all(|p| {
+            let f = footprint(*p, before, after);
+            room.iter().any(|r| r.start <= f.start && f.end <= r.end)
+        });
+        *usable = inside && fits_alone;
+    }
+    dates.retain(|(_, parts, _)| !parts.is_empty());
+    let mut found = Vec::new();
+    for run in dates.windows(days) {
+        if found.len() == limit {
+            break;
+        }
+        if !run.iter().all(|(_, _, usable)| *usable) {
+            continue;
+        }
+        let parts: Vec<Interval> = run.iter().flat_map(|(_, parts, _)| parts.iter().copied()).collect();
+        // Together, too: buffers can make one day's part reach the next's.
+        let footprints: Vec<Slot> =
+            parts.iter().map(|p| Slot { footprint: footprint(*p, before, after), quantity }).collect();
+        let mut all = slots.to_vec();
+        all.extend(footprints.iter().copied());
+        let hot = over_capacity(&all, resource.capacity);
+        if footprints.iter().any(|f| overlaps_any(&hot, f.footprint)) {
+            continue;
+        }
+        let (Some(first), Some(last)) = (parts.first(), parts.last()) else { continue };
+        found.push(FoundSlot { resource_id: resource.id.clone(), start: first.start, end: last.end, parts });
+    }
+    found
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub enum EventType {
     ResourceCreated,
     ResourceUpdated,
     ProjectCreated,
+    /// A resource's availability rules were set.
+    AvailabilitySet,
     /// A booking was created (as hold, pencil or confirmed).
     Created,
     Pencilled,
@@ -46,6 +48,7 @@ impl EventType {
             EventType::ResourceCreated => "resource_created",
             EventType::ResourceUpdated => "resource_updated",
             EventType::ProjectCreated => "project_created",
+            EventType::AvailabilitySet => "availability_set",
             EventType::Created => "created",
             EventType::Pencilled => "pencilled",
             EventType::Confirmed => "confirmed",
@@ -65,6 +68,7 @@ impl EventType {
             E::ResourceCreated,
             E::ResourceUpdated,
             E::ProjectCreated,
+            E::AvailabilitySet,
             E::Created,
             E::Pencilled,
             E::Confirmed,
@@ -94,4 +98,17 @@ pub struct Event {
     pub at: Timestamp,
     /// The entity after the change, plus what changed (`previous` on reschedule).
     pub data: Value,
+}
+
+/// Where an event's data names the resources it touched. The stores' scan
+/// for the read cache (`touched_resources`) reads the same paths in SQL.
+pub const RESOURCE_PATHS: [[&str; 2]; 4] =
+    [["booking", "resource_id"], ["previous", "resource_id"], ["resource", "id"], ["availability", "resource_id"]];
+
+impl Event {
+    /// Ids of the resources this event touched (a booking's resource, both
+    /// ends of a move, a resource, its rules).
+    pub fn touched_resources(&self) -> impl Iterator<Item = &str> {
+        RESOURCE_PATHS.iter().filter_map(|[outer, inner]| self.data.get(outer)?.get(inner)?.as_str())
+    }
 }

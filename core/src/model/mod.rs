@@ -1,5 +1,6 @@
 //! The domain model: plain data and pure validation. No clock, no I/O.
 
+pub mod availability;
 pub mod booking;
 pub mod event;
 pub mod ids;
@@ -9,6 +10,10 @@ pub mod time;
 
 use serde::{Deserialize, Serialize};
 
+pub use availability::{
+    Availability, AvailabilityCheck, AvailabilityRules, BusyInterval, DateOverride, DstKind, FoundSlot, FreeBusy,
+    Hours, LocalTime, Policy, Reason, SlotQuery, Weekday, WeeklyHours,
+};
 pub use booking::{Action, Booking, BookingFilter, HoldExpiry, NewBooking, Reschedule, Status, transition};
 pub use event::{Event, EventType};
 pub use ids::Metadata;

@@ -4,7 +4,7 @@ use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{Metadata, validate_id, validate_metadata, validate_text};
-use super::time::{Timestamp, duration_us, serde_micros};
+use super::time::{Timestamp, duration_us, serde_micros, serde_micros_opt};
 use crate::error::{Error, Result};
 use crate::limits;
 
@@ -95,22 +95,6 @@ pub struct ResourcePatch {
     pub buffer_after: Option<TimeDelta>,
     pub active: Option<bool>,
     pub metadata: Option<Metadata>,
-}
-
-mod serde_micros_opt {
-    use chrono::TimeDelta;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &Option<TimeDelta>, s: S) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(d) => s.serialize_some(&d.num_microseconds().unwrap_or(i64::MAX)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TimeDelta>, D::Error> {
-        Ok(Option::<i64>::deserialize(d)?.map(TimeDelta::microseconds))
-    }
 }
 
 impl ResourcePatch {

@@ -163,3 +163,20 @@ pub(crate) mod serde_micros {
         Ok(TimeDelta::microseconds(i64::deserialize(d)?))
     }
 }
+
+/// Serde helper: an optional `TimeDelta` as whole microseconds.
+pub(crate) mod serde_micros_opt {
+    use chrono::TimeDelta;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<TimeDelta>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => s.serialize_some(&d.num_microseconds().unwrap_or(i64::MAX)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TimeDelta>, D::Error> {
+        Ok(Option::<i64>::deserialize(d)?.map(TimeDelta::microseconds))
+    }
+}

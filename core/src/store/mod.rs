@@ -10,7 +10,9 @@ pub mod sqlite;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::model::{Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp};
+use crate::model::{
+    Availability, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp,
+};
 
 /// A booking row with the fingerprint of the request that created it, so a
 /// repeated create can be told apart from a different one.
@@ -89,6 +91,13 @@ pub trait Transaction {
     fn update_resource(&mut self, resource: &Resource, previous_version: i64) -> Result<()>;
     /// Resources ordered by id, after `after`.
     fn list_resources(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<Resource>>;
+    /// Resources carrying `tag`, ordered by id, at most `limit`.
+    fn resources_tagged(&mut self, tag: &str, limit: usize) -> Result<Vec<Resource>>;
+
+    /// A resource's availability rules; `None` when never set.
+    fn availability(&mut self, resource_id: &str) -> Result<Option<Availability>>;
+    /// Inserts or replaces a resource's availability rules.
+    fn put_availability(&mut self, availability: &Availability) -> Result<()>;
 
     fn project(&mut self, id: &str) -> Result<Option<Project>>;
     fn insert_project(&mut self, project: &Project) -> Result<()>;
@@ -118,6 +127,12 @@ pub trait Transaction {
     fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>>;
     /// A booking's events, ascending.
     fn history(&mut self, booking_id: &str) -> Result<Vec<Event>>;
+    /// The tenant's last event `seq` (0 before the first): its freshness token.
+    fn last_seq(&mut self) -> Result<i64>;
+    /// Ids of the resources the events `since < seq <= until` touched (a
+    /// booking's resource, before and after a move; a resource; its rules),
+    /// unsorted, possibly repeated.
+    fn touched_resources(&mut self, since: i64, until: i64) -> Result<Vec<String>>;
 
     fn commit(self: Box<Self>) -> Result<()>;
 }

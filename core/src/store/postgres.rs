@@ -21,10 +21,14 @@ use serde_json::Value;
 
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
-use crate::model::{Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp};
+use crate::model::{
+    Availability, AvailabilityRules, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo,
+    Timestamp,
+};
 
 /// Embedded migrations, applied in order; `holdfast_migrations` records them.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/postgres/0001_init.sql"), include_str!("migrations/postgres/0002_availability.sql")];
 
 type Manager = PostgresConnectionManager<NoTls>;
 
@@ -510,6 +514,47 @@ impl Transaction for PgTransaction {
         .collect()
     }
 
+    fn resources_tagged(&mut self, tag: &str, limit: usize) -> Result<Vec<Resource>> {
+        let tenant_id = self.tenant_id.clone();
+        let tag = Value::String(tag.to_owned());
+        self.query(
+            &format!(
+                "SELECT {RESOURCE_COLUMNS} FROM resources
+                 WHERE tenant_id = $1 AND tags @> jsonb_build_array($2::jsonb) ORDER BY id LIMIT $3"
+            ),
+            &[&tenant_id, &tag, &limit_param(limit)],
+        )?
+        .iter()
+        .map(resource_row)
+        .collect()
+    }
+
+    fn availability(&mut self, resource_id: &str) -> Result<Option<Availability>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query_opt(
+            "SELECT rules, version, updated_at FROM availability WHERE tenant_id = $1 AND resource_id = $2",
+            &[&tenant_id, &resource_id],
+        )?
+        .map(|r| {
+            let rules: AvailabilityRules = json(&r, 0)?;
+            Ok(Availability::from_rules(resource_id, rules, get(&r, 1)?, Some(ts(&r, 2)?)))
+        })
+        .transpose()
+    }
+
+    fn put_availability(&mut self, a: &Availability) -> Result<()> {
+        let tenant_id = self.tenant_id.clone();
+        let updated_at = a.updated_at.ok_or_else(|| Error::internal("availability saved without updated_at"))?;
+        self.execute(
+            "INSERT INTO availability (tenant_id, resource_id, rules, version, updated_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant_id, resource_id)
+             DO UPDATE SET rules = excluded.rules, version = excluded.version, updated_at = excluded.updated_at",
+            &[&tenant_id, &a.resource_id, &to_json(&a.rules())?, &a.version, &at(updated_at)?],
+        )?;
+        Ok(())
+    }
+
     fn project(&mut self, id: &str) -> Result<Option<Project>> {
         let tenant_id = self.tenant_id.clone();
         self.query_opt(
@@ -738,6 +783,28 @@ impl Transaction for PgTransaction {
         .iter()
         .map(event_row)
         .collect()
+    }
+
+    fn last_seq(&mut self) -> Result<i64> {
+        let tenant_id = self.tenant_id.clone();
+        self.query_opt("SELECT last_seq FROM tenants WHERE id = $1", &[&tenant_id])?.map_or(Ok(0), |r| get(&r, 0))
+    }
+
+    fn touched_resources(&mut self, since: i64, until: i64) -> Result<Vec<String>> {
+        let tenant_id = self.tenant_id.clone();
+        let rows = self.query(
+            "SELECT data->'booking'->>'resource_id', data->'previous'->>'resource_id',
+                    data->'resource'->>'id', data->'availability'->>'resource_id'
+             FROM events WHERE tenant_id = $1 AND seq > $2 AND seq <= $3",
+            &[&tenant_id, &since, &until],
+        )?;
+        let mut ids = Vec::new();
+        for row in &rows {
+            for column in 0..4 {
+                ids.extend(get::<Option<String>>(row, column)?);
+            }
+        }
+        Ok(ids)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

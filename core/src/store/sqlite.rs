@@ -13,11 +13,15 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_fro
 
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
-use crate::model::{Booking, Event, EventType, Interval, Metadata, Project, Resource, Status, TenantInfo, Timestamp};
+use crate::model::{
+    Availability, AvailabilityRules, Booking, Event, EventType, Interval, Metadata, Project, Resource, Status,
+    TenantInfo, Timestamp,
+};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records the
 /// last one applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/sqlite/0001_init.sql"), include_str!("migrations/sqlite/0002_availability.sql")];
 
 /// Where the database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -451,6 +455,41 @@ impl Transaction for SqliteTransaction {
         )
     }
 
+    fn resources_tagged(&mut self, tag: &str, limit: usize) -> Result<Vec<Resource>> {
+        self.query_all(
+            &format!(
+                "SELECT {RESOURCE_COLUMNS} FROM resources
+                 WHERE tenant_id = ?1 AND EXISTS (SELECT 1 FROM json_each(resources.tags) WHERE value = ?2)
+                 ORDER BY id LIMIT ?3"
+            ),
+            params![self.tenant_id, tag, limit_param(limit)],
+            resource_row,
+        )
+    }
+
+    fn availability(&mut self, resource_id: &str) -> Result<Option<Availability>> {
+        self.query_one(
+            "SELECT rules, version, updated_at_us FROM availability WHERE tenant_id = ?1 AND resource_id = ?2",
+            params![self.tenant_id, resource_id],
+            |r| {
+                let rules: AvailabilityRules = json_column(r, 0)?;
+                Ok(Availability::from_rules(resource_id, rules, r.get(1)?, Some(ts(r, 2)?)))
+            },
+        )
+    }
+
+    fn put_availability(&mut self, a: &Availability) -> Result<()> {
+        let updated_at = a.updated_at.ok_or_else(|| Error::internal("availability saved without updated_at"))?;
+        self.execute(
+            "INSERT INTO availability (tenant_id, resource_id, rules, version, updated_at_us)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (tenant_id, resource_id)
+             DO UPDATE SET rules = excluded.rules, version = excluded.version, updated_at_us = excluded.updated_at_us",
+            params![self.tenant_id, a.resource_id, to_json(&a.rules())?, a.version, updated_at.as_micros()],
+        )?;
+        Ok(())
+    }
+
     fn project(&mut self, id: &str) -> Result<Option<Project>> {
         self.query_one(
             &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE tenant_id = ?1 AND id = ?2"),
@@ -692,6 +731,26 @@ impl Transaction for SqliteTransaction {
             params![self.tenant_id, booking_id],
             event_row,
         )
+    }
+
+    fn last_seq(&mut self) -> Result<i64> {
+        Ok(self
+            .query_one("SELECT last_seq FROM tenants WHERE id = ?1", params![self.tenant_id], |r| r.get(0))?
+            .unwrap_or(0))
+    }
+
+    fn touched_resources(&mut self, since: i64, until: i64) -> Result<Vec<String>> {
+        let rows = self.query_all(
+            "SELECT json_extract(data, '$.booking.resource_id'), json_extract(data, '$.previous.resource_id'),
+                    json_extract(data, '$.resource.id'), json_extract(data, '$.availability.resource_id')
+             FROM events WHERE tenant_id = ?1 AND seq > ?2 AND seq <= ?3",
+            params![self.tenant_id, since, until],
+            |r| {
+                let ids: [Option<String>; 4] = [r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?];
+                Ok(ids)
+            },
+        )?;
+        Ok(rows.into_iter().flatten().flatten().collect())
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
