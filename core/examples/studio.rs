@@ -2,8 +2,9 @@
 //!
 //! Run: `cargo run --release -p holdfast --example studio [path.db]`
 //!
-//! Producers put holds on artists, pencil and confirm them, collide, and let
-//! a hold run out, all on a SQLite file (default `holdfast-studio.db` in the
+//! Producers put holds on artists, pencil and confirm them, collide, let a
+//! hold run out, then give artists working hours and search for free slots,
+//! all on a SQLite file (default `holdfast-studio.db` in the
 //! working directory, recreated each run). A manual clock makes the story
 //! the same every time.
 
@@ -11,8 +12,8 @@ use std::path::PathBuf;
 
 use chrono::TimeDelta;
 use holdfast::{
-    Booking, BookingFilter, Engine, Error, HoldExpiry, ManualClock, NewBooking, NewProject, NewResource, Reschedule,
-    Status, Tenant, Timestamp,
+    AvailabilityRules, Booking, BookingFilter, Engine, Error, HoldExpiry, LocalTime, ManualClock, NewBooking,
+    NewProject, NewResource, Policy, Reschedule, SlotQuery, Status, Tenant, Timestamp, Weekday, WeeklyHours,
 };
 
 fn main() {
@@ -231,6 +232,56 @@ fn run() -> Result<(), Error> {
     story.booked("…and moves it to Grace's Friday", &moved);
     let extended = producer_ben.extend_hold(&after_reset.id, HoldExpiry::Ttl(TimeDelta::hours(48)), None)?;
     story.booked("Ben extends his stage hold by 48 hours", &extended);
+
+    // 7. Working hours, and planning with them.
+    let weekdays = [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday];
+    for (artist, policy) in [("ada", Policy::Strict), ("grace", Policy::Advisory)] {
+        let (nine, six): (LocalTime, LocalTime) = ("09:00".parse()?, "18:00".parse()?);
+        let weekly = weekdays.iter().map(|&weekday| WeeklyHours { weekday, start: nine, end: six }).collect();
+        studio.set_availability(artist, AvailabilityRules { policy, weekly, overrides: Vec::new() }, None)?;
+    }
+    story.say("Ada (strict) and Grace (advisory) get working hours: Mon-Fri 09:00-18:00 in their own time zones");
+    let check = studio.check_availability("ada", at("2026-11-24T15:00:00Z"), at("2026-11-24T18:00:00Z"), 1)?;
+    story.say(&format!(
+        "Why can't Ada do Tuesday 16:00-19:00 Berlin? available={}, bookable={}",
+        check.available, check.bookable
+    ));
+    for reason in &check.reasons {
+        println!("{:26}{}", "", serde_json::to_string(reason).unwrap_or_default());
+    }
+    let refused = producer_ben.create_booking(NewBooking {
+        resource_id: "ada".into(),
+        start: at("2026-11-28T09:00:00Z"),
+        end: at("2026-11-28T12:00:00Z"),
+        status: Status::Hold,
+        ..Default::default()
+    });
+    story.refused("Ben tries to hold Ada on Saturday", refused);
+    let next_week = SlotQuery {
+        tag: Some("animator".into()),
+        start: at("2026-11-30T00:00:00Z"),
+        end: at("2026-12-07T00:00:00Z"),
+        working_days: Some(3),
+        limit: Some(3),
+        ..Default::default()
+    };
+    story.say("Which animator is free for three working days in a row next week?");
+    for slot in studio.find_slots(&next_week)? {
+        println!("{:26}{:<6} {} .. {} ({} shifts)", "", slot.resource_id, slot.start, slot.end, slot.parts.len());
+    }
+    let friday = SlotQuery {
+        tag: Some("animator".into()),
+        start: at("2026-11-27T00:00:00Z"),
+        end: at("2026-11-28T00:00:00Z"),
+        duration: Some(TimeDelta::hours(4)),
+        step: Some(TimeDelta::hours(1)),
+        limit: Some(3),
+        ..Default::default()
+    };
+    story.say("And the earliest four-hour slots on Friday, on the hour?");
+    for slot in studio.find_slots(&friday)? {
+        println!("{:26}{:<6} {} .. {}", "", slot.resource_id, slot.start, slot.end);
+    }
 
     print_week(&studio)?;
     println!("\nAudit trail of Ada's Tuesday ({}):", ada_tue.id);

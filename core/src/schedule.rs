@@ -1,6 +1,7 @@
-//! Pure capacity arithmetic: no clock, no I/O, no allocation beyond the
-//! answer. The engine feeds it the blocking bookings of one resource and asks
-//! whether one more fits; property tests check it against a naive model.
+//! Pure capacity arithmetic: no clock, no I/O. The engine feeds it the
+//! blocking bookings of one resource (and, for reads, its working hours) and
+//! asks whether one more fits, why not, what is free, and where the earliest
+//! slots are; property tests check it against naive models.
 //!
 //! A *footprint* is a booking's interval widened by its resource's buffers.
 //! The invariant the engine keeps, for every resource and instant `t`:
@@ -316,6 +317,11 @@ pub fn find_slots(
     let resource = view.resource;
     if !resource.active || quantity > resource.capacity || limit == 0 {
         return Vec::new();
+    }
+    if let SlotLength::Duration { duration_us, step_us } = length
+        && (duration_us <= 0 || step_us <= 0)
+    {
+        return Vec::new(); // no slot has no length; the engine validates both
     }
     let (before, after) = resource.buffers_us();
     let slots = view.slots();

@@ -104,6 +104,14 @@ impl LocalTime {
     }
 }
 
+impl std::str::FromStr for LocalTime {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<LocalTime> {
+        LocalTime::parse("time", text)
+    }
+}
+
 impl fmt::Display for LocalTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
