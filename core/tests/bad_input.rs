@@ -12,8 +12,9 @@ mod common;
 use chrono::TimeDelta;
 use holdfast::limits;
 use holdfast::{
-    BookingFilter, Engine, Error, Event, HoldExpiry, ManualClock, Metadata, NewBooking, NewProject, NewResource,
-    PageRequest, Reschedule, ResourcePatch, Status, Tenant, Timestamp,
+    AvailabilityRules, BookingFilter, DateOverride, Engine, Error, Event, HoldExpiry, Hours, LocalTime, ManualClock,
+    Metadata, NewBooking, NewProject, NewResource, PageRequest, Policy, Reschedule, ResourcePatch, SlotQuery, Status,
+    Tenant, Timestamp, Weekday, WeeklyHours,
 };
 use serde_json::json;
 
@@ -825,4 +826,152 @@ fn engine_settings() {
 
 fn open_with_ttl(ttl: TimeDelta) -> Result<(), Error> {
     Engine::builder().url("sqlite::memory:").default_hold_ttl(ttl).open().map(drop)
+}
+
+// ---------------------------------------------------------------- availability
+
+fn hm(text: &str) -> LocalTime {
+    text.parse().unwrap()
+}
+
+fn shift(start: &str, end: &str) -> WeeklyHours {
+    WeeklyHours { weekday: Weekday::Monday, start: hm(start), end: hm(end) }
+}
+
+fn set_rules(fx: &Fx, rules: AvailabilityRules) -> Result<(), Error> {
+    fx.t.set_availability("room", rules, None).map(drop)
+}
+
+fn weekly(shifts: Vec<WeeklyHours>) -> AvailabilityRules {
+    AvailabilityRules { policy: Policy::Strict, weekly: shifts, overrides: Vec::new() }
+}
+
+fn closed_days(n: usize) -> AvailabilityRules {
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let overrides =
+        (0..n).map(|i| DateOverride { date: first + chrono::Days::new(i as u64), hours: Vec::new() }).collect();
+    AvailabilityRules { overrides, ..weekly(Vec::new()) }
+}
+
+fn slots(fx: &Fx, query: SlotQuery) -> Result<(), Error> {
+    fx.t.find_slots(&query).map(drop)
+}
+
+fn sq() -> SlotQuery {
+    SlotQuery {
+        resource_ids: vec!["room".into()],
+        start: h(0),
+        end: h(24),
+        duration: Some(TimeDelta::hours(1)),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn availability() {
+    check(vec![
+        ok("weekly hours with an overnight shift and 24:00", |fx| {
+            set_rules(fx, weekly(vec![shift("22:00", "06:00"), shift("00:00", "24:00")]))
+        }),
+        bad("a shift that starts at 24:00", INVALID, "weekly[0].start", |fx| {
+            set_rules(fx, weekly(vec![shift("24:00", "06:00")]))
+        }),
+        bad("an empty shift", INVALID, "weekly[1].end", |fx| {
+            set_rules(fx, weekly(vec![shift("09:00", "10:00"), shift("10:00", "10:00")]))
+        }),
+        ok("64 weekly shifts", |fx| set_rules(fx, weekly(vec![shift("09:00", "10:00"); limits::WEEKLY_HOURS_MAX]))),
+        bad("65 weekly shifts", LIMIT, "weekly", |fx| {
+            set_rules(fx, weekly(vec![shift("09:00", "10:00"); limits::WEEKLY_HOURS_MAX + 1]))
+        }),
+        ok("1,000 overrides", |fx| set_rules(fx, closed_days(limits::DATE_OVERRIDES_MAX))),
+        bad("1,001 overrides", LIMIT, "overrides", |fx| set_rules(fx, closed_days(limits::DATE_OVERRIDES_MAX + 1))),
+        bad("one date overridden twice", INVALID, "overrides[1].date", |fx| {
+            let mut rules = closed_days(1);
+            rules.overrides.push(rules.overrides[0].clone());
+            set_rules(fx, rules)
+        }),
+        bad("17 shifts on one date", LIMIT, "overrides[0].hours", |fx| {
+            let mut rules = closed_days(1);
+            rules.overrides[0].hours = vec![Hours::parse("09:00", "10:00").unwrap(); limits::OVERRIDE_HOURS_MAX + 1];
+            set_rules(fx, rules)
+        }),
+        bad("an empty shift on a date", INVALID, "overrides[0].hours[0].end", |fx| {
+            let mut rules = closed_days(1);
+            rules.overrides[0].hours = vec![Hours::parse("09:00", "09:00").unwrap()];
+            set_rules(fx, rules)
+        }),
+        bad("rules of an unknown resource", "NOT_FOUND", "<none>", |fx| {
+            fx.t.set_availability("ghost", weekly(Vec::new()), None).map(drop)
+        }),
+        bad("rules at a stale version", "VERSION_MISMATCH", "<none>", |fx| {
+            fx.t.set_availability("room", weekly(Vec::new()), Some(3)).map(drop)
+        }),
+        bad("rules of a malformed id", INVALID, "resource_id", |fx| {
+            fx.t.set_availability("no spaces", weekly(Vec::new()), None).map(drop)
+        }),
+        ok("a check of 366 days", |fx| fx.t.check_availability("room", h(0), plus(h(0), days(366)), 1).map(drop)),
+        bad("a check of 366 days and 1 us", LIMIT, "end", |fx| {
+            fx.t.check_availability("room", h(0), plus(plus(h(0), days(366)), one_us()), 1).map(drop)
+        }),
+        bad("a check ending before it starts", INVALID, "end", |fx| {
+            fx.t.check_availability("room", h(2), h(1), 1).map(drop)
+        }),
+        bad("a check of quantity 0", INVALID, "quantity", |fx| {
+            fx.t.check_availability("room", h(1), h(2), 0).map(drop)
+        }),
+        bad("a check of quantity 10,001", LIMIT, "quantity", |fx| {
+            fx.t.check_availability("room", h(1), h(2), 10_001).map(drop)
+        }),
+        ok("free/busy over 400 days", |fx| fx.t.free_busy(&["room".into()], h(0), plus(h(0), days(400))).map(drop)),
+        bad("free/busy over 400 days and 1 us", LIMIT, "end", |fx| {
+            fx.t.free_busy(&["room".into()], h(0), plus(plus(h(0), days(400)), one_us())).map(drop)
+        }),
+        bad("free/busy of no resource", INVALID, "resource_ids", |fx| fx.t.free_busy(&[], h(0), h(1)).map(drop)),
+        bad("free/busy of a malformed id", INVALID, "resource_ids[1]", |fx| {
+            fx.t.free_busy(&["room".into(), "a/b".into()], h(0), h(1)).map(drop)
+        }),
+        bad("free/busy of 1,001 resources", LIMIT, "resource_ids", |fx| {
+            let ids: Vec<String> = (0..=limits::RESOURCES_PER_QUERY_MAX).map(|i| format!("r{i}")).collect();
+            fx.t.free_busy(&ids, h(0), h(1)).map(drop)
+        }),
+        bad("free/busy before year 1", INVALID, "start", |fx| {
+            fx.t.free_busy(&["room".into()], us(limits::TIMESTAMP_MIN_US - 1), h(0)).map(drop)
+        }),
+        ok("a slot search", |fx| slots(fx, sq())),
+        ok("a step of one minute", |fx| slots(fx, SlotQuery { step: Some(TimeDelta::minutes(1)), ..sq() })),
+        bad("a step under a minute", INVALID, "step", |fx| {
+            slots(fx, SlotQuery { step: Some(TimeDelta::seconds(59)), ..sq() })
+        }),
+        bad("a negative duration", INVALID, "duration", |fx| {
+            slots(fx, SlotQuery { duration: Some(TimeDelta::hours(-1)), ..sq() })
+        }),
+        bad("a duration over 366 days", LIMIT, "duration", |fx| {
+            slots(fx, SlotQuery { duration: Some(days(367)), ..sq() })
+        }),
+        bad("duration and working days", INVALID, "duration", |fx| {
+            slots(fx, SlotQuery { working_days: Some(1), ..sq() })
+        }),
+        bad("working days with a step", INVALID, "step", |fx| {
+            slots(fx, SlotQuery { duration: None, working_days: Some(2), step: Some(TimeDelta::hours(1)), ..sq() })
+        }),
+        ok("31 working days", |fx| slots(fx, SlotQuery { duration: None, working_days: Some(31), ..sq() })),
+        bad("32 working days", LIMIT, "working_days", |fx| {
+            slots(fx, SlotQuery { duration: None, working_days: Some(32), ..sq() })
+        }),
+        bad("0 working days", INVALID, "working_days", |fx| {
+            slots(fx, SlotQuery { duration: None, working_days: Some(0), ..sq() })
+        }),
+        ok("1,000 slots", |fx| slots(fx, SlotQuery { limit: Some(limits::SLOTS_MAX), ..sq() })),
+        bad("1,001 slots", LIMIT, "limit", |fx| slots(fx, SlotQuery { limit: Some(limits::SLOTS_MAX + 1), ..sq() })),
+        bad("no resource and no tag", INVALID, "resource_ids", |fx| {
+            slots(fx, SlotQuery { resource_ids: Vec::new(), ..sq() })
+        }),
+        ok("a tag alone", |fx| slots(fx, SlotQuery { resource_ids: Vec::new(), tag: Some("x".into()), ..sq() })),
+        bad("a tag of 65 characters", LIMIT, "tag", |fx| {
+            slots(fx, SlotQuery { tag: Some(chars(limits::TAG_LENGTH_MAX_CHARS + 1)), ..sq() })
+        }),
+        bad("a search of an unknown resource", "NOT_FOUND", "<none>", |fx| {
+            slots(fx, SlotQuery { resource_ids: vec!["ghost".into()], ..sq() })
+        }),
+    ]);
 }
