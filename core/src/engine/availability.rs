@@ -210,7 +210,7 @@ impl Snapshot<'_, '_> {
         if let (Some(&lo), Some(&hi)) = (missing.first(), missing.last()) {
             // One query for the whole missing stretch, split per bucket.
             let span = Interval { start: bucket_start(lo), end: bucket_start(hi + 1) };
-            let loaded: Vec<Blocker> = self.tx.blocking_bookings(id, span)?.iter().map(Blocker::of).collect();
+            let loaded = self.tx.blockers(id, span)?;
             let tz = zone(&entry.resource.timezone)?;
             for (index, slot) in buckets.iter_mut().filter(|(_, b)| b.is_none()) {
                 let range = Interval { start: bucket_start(*index), end: bucket_start(*index + 1) };
@@ -242,6 +242,8 @@ impl Snapshot<'_, '_> {
             hours.adjustments.extend(bucket.hours.adjustments.iter().copied());
         }
         dedup_hours(&mut hours);
+        // Stores return them unordered; answers list them by start.
+        blockers.sort_by(|a, b| (a.interval.start, &a.id).cmp(&(b.interval.start, &b.id)));
         Ok(Some(Inputs { entry, hours, blockers }))
     }
 

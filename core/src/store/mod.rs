@@ -10,6 +10,7 @@ pub mod sqlite;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::schedule::Blocker;
 use crate::model::{
     Availability, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp,
 };
@@ -113,6 +114,9 @@ pub trait Transaction {
     /// included, expired or not: the caller judges expiry) whose own
     /// interval overlaps `window`.
     fn blocking_bookings(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Booking>>;
+    /// What reads need of the same bookings (no text, no metadata), in no
+    /// particular order: the read cache's input.
+    fn blockers(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Blocker>>;
     fn insert_booking(&mut self, booking: &Booking, request_hash: &str) -> Result<()>;
     /// Writes `booking` over the row at `previous_version`.
     fn update_booking(&mut self, booking: &Booking, previous_version: i64) -> Result<()>;

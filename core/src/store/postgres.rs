@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
+use crate::schedule::Blocker;
 use crate::model::{
     Availability, AvailabilityRules, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo,
     Timestamp,
@@ -627,6 +628,33 @@ impl Transaction for PgTransaction {
             ),
             &[&tenant_id, &resource_id, &lower, &at(window.end)?, &at(window.start)?],
         )
+    }
+
+    fn blockers(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Blocker>> {
+        let Some(longest_us) = self.longest_booking_us(std::slice::from_ref(&resource_id.to_owned()))? else {
+            return Ok(Vec::new());
+        };
+        let lower = at(Timestamp::from_micros(window.start.as_micros().saturating_sub(longest_us)))?;
+        let tenant_id = self.tenant_id.clone();
+        // As `blocking_bookings`, reading only what a read needs, unsorted.
+        self.query(
+            "SELECT id, status, start_at, end_at, quantity, hold_expires_at FROM bookings
+             WHERE tenant_id = $1 AND resource_id = $2
+               AND status IN ('hold', 'pencil', 'confirmed')
+               AND start_at > $3 AND start_at < $4 AND end_at > $5",
+            &[&tenant_id, &resource_id, &lower, &at(window.end)?, &at(window.start)?],
+        )?
+        .iter()
+        .map(|row| {
+            Ok(Blocker {
+                id: get(row, 0)?,
+                status: Status::parse(get(row, 1)?).map_err(|e| Error::internal(e.to_string()))?,
+                interval: Interval { start: ts(row, 2)?, end: ts(row, 3)? },
+                quantity: count(get(row, 4)?, 4)?,
+                hold_expires_at: ts_opt(row, 5)?,
+            })
+        })
+        .collect()
     }
 
     fn insert_booking(&mut self, b: &Booking, request_hash: &str) -> Result<()> {

@@ -13,6 +13,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_fro
 
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
+use crate::schedule::Blocker;
 use crate::model::{
     Availability, AvailabilityRules, Booking, Event, EventType, Interval, Metadata, Project, Resource, Status,
     TenantInfo, Timestamp,
@@ -573,6 +574,37 @@ impl Transaction for SqliteTransaction {
             booking_row,
         )?;
         Ok(rows.into_iter().map(|s| s.booking).collect())
+    }
+
+    fn blockers(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Blocker>> {
+        let Some(longest_us) = self.longest_booking_us(std::slice::from_ref(&resource_id.to_owned()))? else {
+            return Ok(Vec::new());
+        };
+        // As `blocking_bookings`, reading only what a read needs and
+        // leaving the order to the caller (no sort).
+        self.query_all(
+            "SELECT id, status, start_us, end_us, quantity, hold_expires_at_us FROM bookings INDEXED BY bookings_blocking
+             WHERE tenant_id = ?1 AND resource_id = ?2
+               AND status IN ('hold', 'pencil', 'confirmed')
+               AND start_us > ?3 AND start_us < ?4 AND end_us > ?5",
+            params![
+                self.tenant_id,
+                resource_id,
+                window.start.as_micros().saturating_sub(longest_us),
+                window.end.as_micros(),
+                window.start.as_micros(),
+            ],
+            |r| {
+                let status: String = r.get(1)?;
+                Ok(Blocker {
+                    id: r.get(0)?,
+                    status: Status::parse(&status).map_err(|e| decode_error(1, e.to_string()))?,
+                    interval: Interval { start: ts(r, 2)?, end: ts(r, 3)? },
+                    quantity: r.get(4)?,
+                    hold_expires_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_micros),
+                })
+            },
+        )
     }
 
     fn insert_booking(&mut self, b: &Booking, request_hash: &str) -> Result<()> {
