@@ -342,6 +342,12 @@ pub fn find_slots(
     }
 }
 
+/// How far beyond a window a working-days search must see shifts: every
+/// shift of a date starts within that local day (at most 25 hours long) and
+/// lasts at most a day, so three days either side covers every shift of
+/// every date that has one in the window.
+pub const WORKING_DAYS_REACH_US: i64 = 3 * 86_400 * 1_000_000;
+
 /// Inclusive ranges `[lo, hi]` of start instants (microseconds).
 type Starts = Vec<(i64, i64)>;
 
@@ -427,7 +433,9 @@ fn working_day_runs(
     }
     let (before, after) = resource.buffers_us();
     // Working dates in order, each with its shifts merged; a date with a
-    // shift outside the window cannot be part of a slot.
+    // shift outside the window cannot be part of a slot. `view.hours` must
+    // hold every shift of every date that has one in the window (see
+    // `WORKING_DAYS_REACH_US`), or a date cut by the window looks whole.
     let mut dates: Vec<(chrono::NaiveDate, Vec<Interval>, bool)> = Vec::new();
     for shift in &view.hours.shifts {
         match dates.last_mut() {
@@ -453,7 +461,9 @@ fn working_day_runs(
         if !run.iter().all(|(_, _, usable)| *usable) {
             continue;
         }
-        let parts: Vec<Interval> = run.iter().flat_map(|(_, parts, _)| parts.iter().copied()).collect();
+        // Merged across dates too: an overnight shift may cover the next
+        // date's first one, and each instant is booked once.
+        let parts = merge(run.iter().flat_map(|(_, parts, _)| parts.iter().copied()));
         // Together, too: buffers can make one day's part reach the next's.
         let footprints: Vec<Slot> =
             parts.iter().map(|p| Slot { footprint: footprint(*p, before, after), quantity }).collect();
@@ -463,6 +473,7 @@ fn working_day_runs(
         if footprints.iter().any(|f| overlaps_any(&hot, f.footprint)) {
             continue;
         }
+        // Merged parts are sorted and disjoint: the last ends latest.
         let (Some(first), Some(last)) = (parts.first(), parts.last()) else { continue };
         found.push(FoundSlot { resource_id: resource.id.clone(), start: first.start, end: last.end, parts });
     }

@@ -98,8 +98,16 @@ impl Tenant {
         self.snapshot(|r| {
             let resources = r.searched_resources(&search)?;
             let mut found = Vec::new();
+            // Working days are judged on every shift of their dates, also
+            // the ones outside the window.
+            let hours_window = match search.length {
+                SlotLength::WorkingDays(_) => {
+                    search.window.widen(schedule::WORKING_DAYS_REACH_US, schedule::WORKING_DAYS_REACH_US)
+                }
+                SlotLength::Duration { .. } => search.window,
+            };
             for id in &resources {
-                let inputs = r.inputs(id, search.window)?.ok_or_else(|| not_found("resource", id))?;
+                let inputs = r.inputs(id, hours_window)?.ok_or_else(|| not_found("resource", id))?;
                 found.extend(schedule::find_slots(
                     &inputs.view(),
                     search.window,
@@ -247,7 +255,8 @@ impl Snapshot<'_, '_> {
         Ok(Some(Inputs { entry, hours, blockers }))
     }
 
-    /// The resources a search covers, in id order.
+    /// The resources a search covers: the ids given, in their order, or
+    /// the tagged ones in id order.
     fn searched_resources(&mut self, search: &Search) -> Result<Vec<String>> {
         let mut ids = Vec::new();
         if search.resource_ids.is_empty() {

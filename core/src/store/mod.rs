@@ -10,10 +10,10 @@ pub mod sqlite;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::schedule::Blocker;
 use crate::model::{
     Availability, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp,
 };
+use crate::schedule::Blocker;
 
 /// A booking row with the fingerprint of the request that created it, so a
 /// repeated create can be told apart from a different one.

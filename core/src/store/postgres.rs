@@ -21,11 +21,11 @@ use serde_json::Value;
 
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
-use crate::schedule::Blocker;
 use crate::model::{
     Availability, AvailabilityRules, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo,
     Timestamp,
 };
+use crate::schedule::Blocker;
 
 /// Embedded migrations, applied in order; `holdfast_migrations` records them.
 const MIGRATIONS: &[&str] =

@@ -13,11 +13,11 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_fro
 
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
-use crate::schedule::Blocker;
 use crate::model::{
     Availability, AvailabilityRules, Booking, Event, EventType, Interval, Metadata, Project, Resource, Status,
     TenantInfo, Timestamp,
 };
+use crate::schedule::Blocker;
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records the
 /// last one applied.
