@@ -20,10 +20,12 @@ use crate::feed::{Feed, Subscription};
 use crate::limits;
 use crate::model::booking::validate_interval;
 use crate::model::ids::{validate_id, validate_tenant_id, validate_text};
+use crate::model::key;
 use crate::model::time::duration_us;
 use crate::model::{
-    Action, Booking, BookingFilter, Event, EventType, HoldExpiry, Interval, NewBooking, NewProject, NewResource, Page,
-    Project, Reschedule, Resource, ResourcePatch, Status, TenantInfo, Timestamp, transition,
+    Action, ApiKey, Booking, BookingFilter, Event, EventType, HoldExpiry, Interval, IssuedKey, NewApiKey, NewBooking,
+    NewProject, NewResource, Page, Project, Reschedule, Resource, ResourcePatch, Status, TenantInfo, Timestamp,
+    transition,
 };
 use crate::schedule::{self, Slot};
 use crate::store::{self, BookingQuery, NewEvent, Store, StoreOptions, Transaction};
@@ -213,6 +215,21 @@ impl Engine {
         Ok(swept)
     }
 
+    /// The live key a bearer token names: `None` when the token is
+    /// malformed, unknown or revoked (never an error, so callers cannot tell
+    /// which). Compared in constant time.
+    pub fn authenticate(&self, token: &str) -> Result<Option<ApiKey>> {
+        let Some((id, secret)) = key::split_token(token) else { return Ok(None) };
+        let Some((found, stored_hash)) = self.inner.store.api_key(id)? else { return Ok(None) };
+        let matches = key::constant_time_eq(&key::secret_hash(secret), &stored_hash);
+        Ok((matches && found.revoked_at.is_none()).then_some(found))
+    }
+
+    /// `Ok` when the store answers (a readiness probe).
+    pub fn ping(&self) -> Result<()> {
+        self.inner.store.ping()
+    }
+
     /// Hit, miss and size counters of the read cache.
     pub fn cache_stats(&self) -> CacheStats {
         self.inner.cache.stats()
@@ -377,6 +394,53 @@ impl Tenant {
             w.event(None, EventType::ResourceUpdated, json!({ "resource": next, "previous": current }))?;
             Ok(next)
         })
+    }
+
+    // ---- API keys ----
+
+    /// Issues a key; the returned token is the only copy of its secret.
+    pub fn create_api_key(&self, new: NewApiKey) -> Result<IssuedKey> {
+        new.validate()?;
+        self.write(|w| {
+            if let Some(resource_id) = &new.resource_id {
+                w.tx.resource(resource_id)?.ok_or_else(|| not_found("resource", resource_id))?;
+            }
+            let (id, secret) = key::new_secret();
+            let api_key = ApiKey {
+                id: id.clone(),
+                tenant_id: self.id.clone(),
+                role: new.role,
+                resource_id: new.resource_id,
+                name: new.name,
+                created_at: w.now,
+                revoked_at: None,
+            };
+            w.tx.insert_api_key(&api_key, &key::secret_hash(&secret))?;
+            w.event(None, EventType::ApiKeyCreated, json!({ "api_key": api_key }))?;
+            Ok(IssuedKey { key: api_key, token: key::token(&id, &secret) })
+        })
+    }
+
+    /// Revokes a key at once (repeating it changes nothing).
+    pub fn revoke_api_key(&self, id: &str) -> Result<ApiKey> {
+        validate_id("id", id)?;
+        self.write(|w| {
+            let current = w.tx.tenant_api_key(id)?.ok_or_else(|| not_found("api_key", id))?;
+            if current.revoked_at.is_some() {
+                return Ok(current);
+            }
+            w.tx.revoke_api_key(id, w.now)?;
+            let revoked = ApiKey { revoked_at: Some(w.now), ..current };
+            w.event(None, EventType::ApiKeyRevoked, json!({ "api_key": revoked }))?;
+            Ok(revoked)
+        })
+    }
+
+    /// The tenant's keys (revoked ones too), ordered by id.
+    pub fn list_api_keys(&self, page: &PageRequest) -> Result<Page<ApiKey>> {
+        let (after, limit) = id_page(page)?;
+        let items = self.read(|tx| tx.list_api_keys(after.as_deref(), limit))?;
+        Ok(page_of(items, limit, |k| k.id.clone()))
     }
 
     // ---- projects ----

@@ -48,8 +48,8 @@ pub use engine::{Engine, EngineBuilder, PageRequest, Tenant};
 pub use error::{ConflictingBooking, Error, Result};
 pub use feed::{FeedItem, Subscription};
 pub use model::{
-    Action, Availability, AvailabilityCheck, AvailabilityRules, Booking, BookingFilter, BusyInterval, DateOverride,
-    DstKind, Event, EventType, FoundSlot, FreeBusy, HoldExpiry, Hours, Interval, LocalTime, Metadata, NewBooking,
-    NewProject, NewResource, Page, Policy, Project, Reason, Reschedule, Resource, ResourcePatch, SlotQuery, Status,
-    TenantInfo, Timestamp, Weekday, WeeklyHours,
+    Action, ApiKey, Availability, AvailabilityCheck, AvailabilityRules, Booking, BookingFilter, BusyInterval,
+    DateOverride, DstKind, Event, EventType, FoundSlot, FreeBusy, HoldExpiry, Hours, Interval, IssuedKey, LocalTime,
+    Metadata, NewApiKey, NewBooking, NewProject, NewResource, Page, Policy, Project, Reason, Reschedule, Resource,
+    ResourcePatch, Role, SlotQuery, Status, TenantInfo, Timestamp, Weekday, WeeklyHours,
 };

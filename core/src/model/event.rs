@@ -16,6 +16,9 @@ pub enum EventType {
     ProjectCreated,
     /// A resource's availability rules were set.
     AvailabilitySet,
+    /// An API key was issued (its secret is never recorded).
+    ApiKeyCreated,
+    ApiKeyRevoked,
     /// A booking was created (as hold, pencil or confirmed).
     Created,
     Pencilled,
@@ -49,6 +52,8 @@ impl EventType {
             EventType::ResourceUpdated => "resource_updated",
             EventType::ProjectCreated => "project_created",
             EventType::AvailabilitySet => "availability_set",
+            EventType::ApiKeyCreated => "api_key_created",
+            EventType::ApiKeyRevoked => "api_key_revoked",
             EventType::Created => "created",
             EventType::Pencilled => "pencilled",
             EventType::Confirmed => "confirmed",
@@ -69,6 +74,8 @@ impl EventType {
             E::ResourceUpdated,
             E::ProjectCreated,
             E::AvailabilitySet,
+            E::ApiKeyCreated,
+            E::ApiKeyRevoked,
             E::Created,
             E::Pencilled,
             E::Confirmed,

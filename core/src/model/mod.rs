@@ -4,6 +4,7 @@ pub mod availability;
 pub mod booking;
 pub mod event;
 pub mod ids;
+pub mod key;
 pub mod project;
 pub mod resource;
 pub mod time;
@@ -17,6 +18,7 @@ pub use availability::{
 pub use booking::{Action, Booking, BookingFilter, HoldExpiry, NewBooking, Reschedule, Status, transition};
 pub use event::{Event, EventType};
 pub use ids::Metadata;
+pub use key::{ApiKey, IssuedKey, NewApiKey, Role};
 pub use project::{NewProject, Project};
 pub use resource::{NewResource, Resource, ResourcePatch};
 pub use time::{Interval, Timestamp};

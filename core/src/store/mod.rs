@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Availability, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp,
+    ApiKey, Availability, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo, Timestamp,
 };
 use crate::schedule::Blocker;
 
@@ -72,6 +72,11 @@ pub trait Store: Send + Sync {
     fn read(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>>;
     /// Tenants with at least one hold whose expiry is at or before `now`.
     fn tenants_with_expired_holds(&self, now: Timestamp, limit: usize) -> Result<Vec<String>>;
+    /// An API key by id, whatever its tenant, with the hash of its secret:
+    /// authentication comes before the tenant is known.
+    fn api_key(&self, id: &str) -> Result<Option<(ApiKey, String)>>;
+    /// One round trip to the store: `Ok` when it answers.
+    fn ping(&self) -> Result<()>;
 }
 
 /// One transaction bound to one tenant: no method can reach another
@@ -137,6 +142,12 @@ pub trait Transaction {
     /// booking's resource, before and after a move; a resource; its rules),
     /// unsorted, possibly repeated.
     fn touched_resources(&mut self, since: i64, until: i64) -> Result<Vec<String>>;
+
+    fn insert_api_key(&mut self, key: &ApiKey, secret_hash: &str) -> Result<()>;
+    fn tenant_api_key(&mut self, id: &str) -> Result<Option<ApiKey>>;
+    fn revoke_api_key(&mut self, id: &str, at: Timestamp) -> Result<()>;
+    /// The tenant's keys ordered by id, after `after`.
+    fn list_api_keys(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<ApiKey>>;
 
     fn commit(self: Box<Self>) -> Result<()>;
 }

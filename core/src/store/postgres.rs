@@ -22,14 +22,17 @@ use serde_json::Value;
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
 use crate::model::{
-    Availability, AvailabilityRules, Booking, Event, EventType, Interval, Project, Resource, Status, TenantInfo,
-    Timestamp,
+    ApiKey, Availability, AvailabilityRules, Booking, Event, EventType, Interval, Project, Resource, Role, Status,
+    TenantInfo, Timestamp,
 };
 use crate::schedule::Blocker;
 
 /// Embedded migrations, applied in order; `holdfast_migrations` records them.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/postgres/0001_init.sql"), include_str!("migrations/postgres/0002_availability.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_availability.sql"),
+    include_str!("migrations/postgres/0003_api_keys.sql"),
+];
 
 type Manager = PostgresConnectionManager<NoTls>;
 
@@ -185,6 +188,19 @@ impl Store for PostgresStore {
             }
         }
         Ok(due)
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<(ApiKey, String)>> {
+        let mut client = self.connection()?;
+        let row = client
+            .query_opt(&format!("SELECT {API_KEY_COLUMNS}, secret_hash FROM api_keys WHERE id = $1"), &[&id])
+            .map_err(map_err)?;
+        row.map(|r| Ok((api_key_row(&r)?, get(&r, 7)?))).transpose()
+    }
+
+    fn ping(&self) -> Result<()> {
+        let mut client = self.connection()?;
+        client.query_one("SELECT 1", &[]).map_err(map_err).map(drop)
     }
 }
 
@@ -364,6 +380,20 @@ fn booking_row(row: &Row) -> Result<StoredBooking> {
             idempotency_key: get(row, 14)?,
         },
         request_hash: get(row, 15)?,
+    })
+}
+
+const API_KEY_COLUMNS: &str = "id, tenant_id, role, resource_id, name, created_at, revoked_at";
+
+fn api_key_row(row: &Row) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: get(row, 0)?,
+        tenant_id: get(row, 1)?,
+        role: Role::parse(get(row, 2)?).map_err(|e| Error::internal(e.to_string()))?,
+        resource_id: get(row, 3)?,
+        name: get(row, 4)?,
+        created_at: ts(row, 5)?,
+        revoked_at: ts_opt(row, 6)?,
     })
 }
 
@@ -833,6 +863,58 @@ impl Transaction for PgTransaction {
             }
         }
         Ok(ids)
+    }
+
+    fn insert_api_key(&mut self, k: &ApiKey, secret_hash: &str) -> Result<()> {
+        if k.tenant_id != self.tenant_id {
+            return Err(Error::internal("api key outside the transaction's tenant"));
+        }
+        let revoked_at = k.revoked_at.map(at).transpose()?;
+        self.execute(
+            &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &[
+                &k.id,
+                &k.tenant_id,
+                &k.role.as_str(),
+                &k.resource_id,
+                &k.name,
+                &at(k.created_at)?,
+                &revoked_at,
+                &secret_hash,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn tenant_api_key(&mut self, id: &str) -> Result<Option<ApiKey>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query_opt(
+            &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2"),
+            &[&tenant_id, &id],
+        )?
+        .as_ref()
+        .map(api_key_row)
+        .transpose()
+    }
+
+    fn revoke_api_key(&mut self, id: &str, when: Timestamp) -> Result<()> {
+        let tenant_id = self.tenant_id.clone();
+        self.execute(
+            "UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
+            &[&tenant_id, &id, &at(when)?],
+        )?;
+        Ok(())
+    }
+
+    fn list_api_keys(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<ApiKey>> {
+        let tenant_id = self.tenant_id.clone();
+        self.query(
+            &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
+            &[&tenant_id, &after.unwrap_or(""), &limit_param(limit)],
+        )?
+        .iter()
+        .map(api_key_row)
+        .collect()
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

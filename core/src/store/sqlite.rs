@@ -14,15 +14,18 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_fro
 use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
 use crate::model::{
-    Availability, AvailabilityRules, Booking, Event, EventType, Interval, Metadata, Project, Resource, Status,
-    TenantInfo, Timestamp,
+    ApiKey, Availability, AvailabilityRules, Booking, Event, EventType, Interval, Metadata, Project, Resource, Role,
+    Status, TenantInfo, Timestamp,
 };
 use crate::schedule::Blocker;
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` records the
 /// last one applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/sqlite/0001_init.sql"), include_str!("migrations/sqlite/0002_availability.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_availability.sql"),
+    include_str!("migrations/sqlite/0003_api_keys.sql"),
+];
 
 /// Where the database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,6 +168,19 @@ impl Store for SqliteStore {
             stmt.query_map(params![now.as_micros(), limit_param(limit)], |r| r.get::<_, String>(0)).map_err(map_err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
     }
+
+    fn api_key(&self, id: &str) -> Result<Option<(ApiKey, String)>> {
+        let conn = self.connection()?;
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {API_KEY_COLUMNS}, secret_hash FROM api_keys WHERE id = ?1"))
+            .map_err(map_err)?;
+        stmt.query_row(params![id], |r| Ok((api_key_row(r)?, r.get(7)?))).optional().map_err(map_err)
+    }
+
+    fn ping(&self) -> Result<()> {
+        let conn = self.connection()?;
+        conn.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)
+    }
 }
 
 struct SqliteTransaction {
@@ -259,6 +275,7 @@ const PROJECT_COLUMNS: &str = "id, name, metadata, version, created_at_us, updat
 const BOOKING_COLUMNS: &str = "id, resource_id, project_id, start_us, end_us, status, quantity,
     hold_expires_at_us, title, notes, metadata, version, created_at_us, updated_at_us, idempotency_key,
     request_hash";
+const API_KEY_COLUMNS: &str = "id, tenant_id, role, resource_id, name, created_at_us, revoked_at_us";
 const EVENT_COLUMNS: &str = "tenant_id, seq, booking_id, type, actor, at_us, data";
 
 fn decode_error(column: usize, message: impl Into<String>) -> rusqlite::Error {
@@ -329,6 +346,19 @@ fn booking_row(row: &Row<'_>) -> rusqlite::Result<StoredBooking> {
             idempotency_key: row.get(14)?,
         },
         request_hash: row.get(15)?,
+    })
+}
+
+fn api_key_row(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
+    let role: String = row.get(2)?;
+    Ok(ApiKey {
+        id: row.get(0)?,
+        tenant_id: row.get(1)?,
+        role: Role::parse(&role).map_err(|e| decode_error(2, e.to_string()))?,
+        resource_id: row.get(3)?,
+        name: row.get(4)?,
+        created_at: ts(row, 5)?,
+        revoked_at: row.get::<_, Option<i64>>(6)?.map(Timestamp::from_micros),
     })
 }
 
@@ -783,6 +813,53 @@ impl Transaction for SqliteTransaction {
             },
         )?;
         Ok(rows.into_iter().flatten().flatten().collect())
+    }
+
+    fn insert_api_key(&mut self, k: &ApiKey, secret_hash: &str) -> Result<()> {
+        if k.tenant_id != self.tenant_id {
+            return Err(Error::internal("api key outside the transaction's tenant"));
+        }
+        self.execute(
+            &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}, secret_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            params![
+                k.id,
+                k.tenant_id,
+                k.role.as_str(),
+                k.resource_id,
+                k.name,
+                k.created_at.as_micros(),
+                k.revoked_at.map(Timestamp::as_micros),
+                secret_hash
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn tenant_api_key(&mut self, id: &str) -> Result<Option<ApiKey>> {
+        self.query_one(
+            &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ?1 AND id = ?2"),
+            params![self.tenant_id, id],
+            api_key_row,
+        )
+    }
+
+    fn revoke_api_key(&mut self, id: &str, at: Timestamp) -> Result<()> {
+        self.execute(
+            "UPDATE api_keys SET revoked_at_us = ?3 WHERE tenant_id = ?1 AND id = ?2 AND revoked_at_us IS NULL",
+            params![self.tenant_id, id, at.as_micros()],
+        )?;
+        Ok(())
+    }
+
+    fn list_api_keys(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<ApiKey>> {
+        self.query_all(
+            &format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys INDEXED BY api_keys_by_tenant
+                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ),
+            params![self.tenant_id, after.unwrap_or(""), limit_param(limit)],
+            api_key_row,
+        )
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
