@@ -31,6 +31,7 @@ use crate::schedule::{self, Slot};
 use crate::store::{self, BookingQuery, NewEvent, Store, StoreOptions, Transaction};
 
 mod availability;
+mod reports;
 
 /// Actor recorded on events the engine makes by itself (expiry).
 const SYSTEM_ACTOR: &str = "system";

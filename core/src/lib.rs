@@ -49,7 +49,7 @@ pub use error::{ConflictingBooking, Error, Result};
 pub use feed::{FeedItem, Subscription};
 pub use model::{
     Action, ApiKey, Availability, AvailabilityCheck, AvailabilityRules, Booking, BookingFilter, BusyInterval,
-    DateOverride, DstKind, Event, EventType, FoundSlot, FreeBusy, HoldExpiry, Hours, Interval, IssuedKey, LocalTime,
-    Metadata, NewApiKey, NewBooking, NewProject, NewResource, Page, Policy, Project, Reason, Reschedule, Resource,
-    ResourcePatch, Role, SlotQuery, Status, TenantInfo, Timestamp, Weekday, WeeklyHours,
+    DateOverride, DstKind, Event, EventType, FoundSlot, FreeBusy, GroupBy, HoldExpiry, Hours, Interval, IssuedKey,
+    LocalTime, Metadata, NewApiKey, NewBooking, NewProject, NewResource, Page, Policy, Project, Reason, Reschedule,
+    Resource, ResourcePatch, Role, SlotQuery, Status, TenantInfo, Timestamp, UtilizationRow, Weekday, WeeklyHours,
 };

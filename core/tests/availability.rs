@@ -846,3 +846,94 @@ fn reads_through_the_cache_see_every_write_of_this_engine() {
         assert!(stats.entries > 0 && stats.entries <= stats.capacity, "{stats:?}");
     });
 }
+
+#[test]
+fn utilization_matches_a_hand_computed_week_across_the_fall_back() {
+    use holdfast::{GroupBy, NewProject, UtilizationRow};
+    const H: i64 = 3_600_000_000;
+    for_each_store(|store| {
+        let fx = Fx::new(store);
+        // Ada (Berlin) works Sunday 01:00-05:00 — five real hours on
+        // 2026-10-25, when 03:00 CEST falls back to 02:00 CET — and Monday
+        // 09:00-17:00. The room (UTC, capacity 2) keeps the default hours:
+        // open around the clock.
+        fx.t.create_resource(NewResource {
+            id: Some("ada".into()),
+            name: "Ada".into(),
+            timezone: "Europe/Berlin".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let r = rules(vec![weekly(Weekday::Sunday, "01:00", "05:00"), weekly(Weekday::Monday, "09:00", "17:00")]);
+        fx.t.set_availability("ada", r, None).unwrap();
+        fx.t.create_resource(NewResource {
+            id: Some("room".into()),
+            name: "Room".into(),
+            capacity: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        fx.t.create_project(NewProject { id: Some("kite".into()), name: "Kite".into(), ..Default::default() }).unwrap();
+        fx.clock.set(ts("2026-10-20T00:00:00Z"));
+        let book = |resource: &str, start: &str, end: &str, status: Status, quantity: u32, project: Option<&str>| {
+            fx.t.create_booking(NewBooking {
+                resource_id: resource.into(),
+                start: ts(start),
+                end: ts(end),
+                status,
+                quantity,
+                project_id: project.map(str::to_owned),
+                hold_ttl: (status == Status::Hold).then(|| TimeDelta::days(30)),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        book("ada", "2026-10-26T08:00:00Z", "2026-10-26T10:00:00Z", Status::Confirmed, 1, Some("kite"));
+        book("ada", "2026-10-25T03:00:00Z", "2026-10-25T06:00:00Z", Status::Pencil, 1, None);
+        book("ada", "2026-10-24T10:00:00Z", "2026-10-24T11:00:00Z", Status::Hold, 1, None);
+        book("room", "2026-10-25T12:00:00Z", "2026-10-25T13:00:00Z", Status::Confirmed, 2, Some("kite"));
+        book("room", "2026-10-26T23:00:00Z", "2026-10-27T01:00:00Z", Status::Pencil, 1, None);
+        let gone = book("room", "2026-10-24T01:00:00Z", "2026-10-24T02:00:00Z", Status::Pencil, 1, None);
+        fx.t.cancel(&gone.id, None).unwrap();
+        let lapsing =
+            fx.t.create_booking(NewBooking {
+                resource_id: "room".into(),
+                start: ts("2026-10-24T05:00:00Z"),
+                end: ts("2026-10-24T06:00:00Z"),
+                hold_ttl: Some(TimeDelta::minutes(5)),
+                ..Default::default()
+            })
+            .unwrap();
+        fx.clock.set(lapsing.hold_expires_at.unwrap()); // expired, not swept: not counted
+
+        let report =
+            |group_by| fx.t.utilization(ts("2026-10-24T00:00:00Z"), ts("2026-10-27T00:00:00Z"), group_by).unwrap();
+        let row = |group: &str, available: Option<i64>, [hold, pencil, confirmed, in_hours]: [i64; 4]| UtilizationRow {
+            group: group.into(),
+            available_us: available.map(|h| h * H),
+            hold_us: hold * H,
+            pencil_us: pencil * H,
+            confirmed_us: confirmed * H,
+            booked_in_hours_us: in_hours * H,
+            utilization: available.filter(|&a| a > 0).map(|a| in_hours as f64 / a as f64),
+        };
+        assert_eq!(
+            report(GroupBy::Resource),
+            vec![row("ada", Some(13), [1, 3, 2, 3]), row("room", Some(144), [0, 1, 2, 3])]
+        );
+        // Ada's days are Berlin dates: her window runs into 2026-10-27 01:00 CET.
+        assert_eq!(
+            report(GroupBy::Day),
+            vec![
+                row("2026-10-24", Some(48), [1, 0, 0, 0]),
+                row("2026-10-25", Some(53), [0, 3, 2, 3]),
+                row("2026-10-26", Some(56), [0, 1, 2, 3]),
+                row("2026-10-27", Some(0), [0, 0, 0, 0]),
+            ]
+        );
+        assert_eq!(report(GroupBy::Project), vec![row("", None, [1, 4, 0, 2]), row("kite", None, [0, 0, 4, 4])]);
+        assert_eq!(GroupBy::parse("week").unwrap_err().code(), "INVALID_INPUT");
+        let long = fx.t.utilization(ts("2026-01-01T00:00:00Z"), ts("2027-03-01T00:00:00Z"), GroupBy::Day);
+        assert_eq!(long.unwrap_err().code(), "LIMIT_EXCEEDED");
+    });
+}

@@ -590,3 +590,25 @@ pub struct FoundSlot {
     /// shift for working days.
     pub parts: Vec<Interval>,
 }
+
+/// The local calendar dates `window` meets in `tz`, each with the part of
+/// its day (local midnight to local midnight, by the rules above) inside
+/// the window.
+pub fn local_days(tz: Tz, window: Interval) -> Vec<(NaiveDate, Interval)> {
+    let mut out = Vec::new();
+    if window.start >= window.end {
+        return out;
+    }
+    let mut date = local_date(tz, window.start);
+    let last = local_date(tz, Timestamp::from_micros(window.end.as_micros() - 1));
+    while date <= last {
+        let Some(next) = date.succ_opt() else { break };
+        let (start, _) = resolve_local(tz, LocalTime(0).on(date));
+        let (end, _) = resolve_local(tz, LocalTime(0).on(next));
+        if let Some(day) = clip(Interval { start, end }, window) {
+            out.push((date, day));
+        }
+        date = next;
+    }
+    out
+}

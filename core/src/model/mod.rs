@@ -6,6 +6,7 @@ pub mod event;
 pub mod ids;
 pub mod key;
 pub mod project;
+pub mod report;
 pub mod resource;
 pub mod time;
 
@@ -20,6 +21,7 @@ pub use event::{Event, EventType};
 pub use ids::Metadata;
 pub use key::{ApiKey, IssuedKey, NewApiKey, Role};
 pub use project::{NewProject, Project};
+pub use report::{GroupBy, UtilizationRow};
 pub use resource::{NewResource, Resource, ResourcePatch};
 pub use time::{Interval, Timestamp};
 
