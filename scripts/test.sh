@@ -55,10 +55,18 @@ else
   echo "WARNING: clippy unavailable; lint skipped" >&2
 fi
 
+step "a venv with openapi-spec-validator (the server's OpenAPI check)"
+venv="$ROOT/target/test-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator>=0.7,<0.8"
+export HOLDFAST_OPENAPI_PYTHON="$venv/bin/python"
+
 step "Rust tests (all crates)"
 cargo test --workspace --locked
 
-step "the README's run command works (studio example, on a temp file)"
+step "the studio example works (on a temp file)"
 scratch="$(mktemp -d)"
 cargo run --locked -q -p holdfast --example studio -- "$scratch/studio.db" > "$scratch/studio.out"
 grep -q "The tenant's event log holds" "$scratch/studio.out"
@@ -76,3 +84,6 @@ eval "$pg_env"
 pg_base="$PGBASE"
 export HOLDFAST_TEST_POSTGRES_URL HOLDFAST_TEST_POSTGRES_APP_URL
 cargo test -p holdfast --features postgres --locked
+
+step "HTTP server: two processes over one PostgreSQL"
+cargo test -p holdfast-server --features postgres --locked --test socket

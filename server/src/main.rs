@@ -1,0 +1,5 @@
+//! `holdfast-server`: see `holdfast-server --help`.
+
+fn main() -> std::process::ExitCode {
+    holdfast_server::cli::main()
+}
