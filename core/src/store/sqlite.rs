@@ -748,8 +748,11 @@ impl Transaction for SqliteTransaction<'_> {
             args.push(SqlValue::Integer(window.start.as_micros()));
         }
         if let Some((start, id)) = &q.after {
-            sql.push_str(" AND (start_us > ? OR (start_us = ? AND id > ?))");
-            args.push(SqlValue::Integer(start.as_micros()));
+            // A row value, not `start > ? OR (start = ? AND id > ?)`: only
+            // this form lets SQLite seek the index to the cursor, so a page
+            // costs the same wherever it is (the OR form rescanned from the
+            // first row: 100k rows paged in 0.5 s, 200k in 1.6 s).
+            sql.push_str(" AND (start_us, id) > (?, ?)");
             args.push(SqlValue::Integer(start.as_micros()));
             args.push(SqlValue::Text(id.clone()));
         }
