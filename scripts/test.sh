@@ -73,7 +73,19 @@ grep -q "The tenant's event log holds" "$scratch/studio.out"
 tail -n 3 "$scratch/studio.out"
 
 if lint_available clippy clippy; then
-  step "clippy (feature postgres)"
+  # The Node tests reach INTERNAL by corrupting a row with the sqlite3 shell.
+if ! command -v sqlite3 >/dev/null; then
+  step "install the sqlite3 shell"
+  apt-get install -y sqlite3 >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y sqlite3 >/dev/null; }
+fi
+
+step "Node binding (npm install, napi build, index.d.ts current, tsc, node --test)"
+"$ROOT/bindings-node/scripts/test.sh"
+
+step "Python binding (venv, wheel, mypy --strict, pytest)"
+"$ROOT/bindings-python/scripts/test.sh"
+
+step "clippy (feature postgres)"
   cargo clippy -p holdfast --features postgres --all-targets --locked -- -D warnings
 fi
 

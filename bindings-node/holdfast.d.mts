@@ -1,0 +1,3 @@
+export * from './holdfast.js'
+import * as holdfast from './holdfast.js'
+export default holdfast
