@@ -99,3 +99,7 @@ cargo test -p holdfast --features postgres --locked
 
 step "HTTP server: two processes over one PostgreSQL"
 cargo test -p holdfast-server --features postgres --locked --test socket
+
+step "Node and Python packages over the same PostgreSQL"
+node --test --test-reporter=spec "$ROOT/bindings-node/test/postgres/"*.test.js
+"$ROOT/bindings-python/.venv/bin/python" -m pytest -q "$ROOT/bindings-python/tests_postgres"

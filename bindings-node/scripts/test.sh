@@ -17,7 +17,7 @@ elapsed
 
 step "napi build --release (types to generated/, the committed index.d.ts is left alone)"
 started=$SECONDS
-npx napi build --platform --release --dts generated/index.d.ts -- --locked
+npx napi build --platform --release --features postgres --dts generated/index.d.ts -- --locked
 elapsed
 
 step "index.d.ts is current"
