@@ -101,5 +101,11 @@ step "HTTP server: two processes over one PostgreSQL"
 cargo test -p holdfast-server --features postgres --locked --test socket
 
 step "Node and Python packages over the same PostgreSQL"
-node --test --test-reporter=spec "$ROOT/bindings-node/test/postgres/"*.test.js
-"$ROOT/bindings-python/.venv/bin/python" -m pytest -q "$ROOT/bindings-python/tests_postgres"
+# Their own schema, owned by the ordinary role: the Rust suites above may
+# have migrated `public` as the superuser.
+psql -q -v ON_ERROR_STOP=1 "$HOLDFAST_TEST_POSTGRES_URL" -c "CREATE SCHEMA bindings AUTHORIZATION holdfast_app"
+bindings_url="$HOLDFAST_TEST_POSTGRES_APP_URL?options=-c%20search_path%3Dbindings,public"
+HOLDFAST_TEST_POSTGRES_APP_URL="$bindings_url" \
+  node --test --test-reporter=spec "$ROOT/bindings-node/test/postgres/"*.test.js
+HOLDFAST_TEST_POSTGRES_APP_URL="$bindings_url" \
+  "$ROOT/bindings-python/.venv/bin/python" -m pytest -q "$ROOT/bindings-python/tests_postgres"
