@@ -37,9 +37,11 @@
 
 mod common;
 
+use common::{panic_message, run_scenario};
+
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
@@ -100,14 +102,6 @@ fn main() {
 
 type Scenario = Box<dyn FnOnce() -> Result<String, String>>;
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "non-string panic".into())
-}
-
 fn parent() {
     let started = Instant::now();
     // Panics when the PostgreSQL URL is set on a build without the feature:
@@ -137,21 +131,10 @@ fn parent() {
     }
     let (mut passed, mut failed) = (0, 0);
     for (name, run) in scenarios {
-        let scenario_started = Instant::now();
-        // Children and temp dirs are owned by guards inside `run`: a panic
-        // unwinds through them, so they are killed and removed either way.
-        let outcome = panic::catch_unwind(AssertUnwindSafe(run))
-            .unwrap_or_else(|payload| Err(format!("panicked: {}", panic_message(payload.as_ref()))));
-        let secs = scenario_started.elapsed().as_secs_f64();
-        match outcome {
-            Ok(summary) => {
-                passed += 1;
-                println!("PASS {name} ({secs:.1} s): {summary}");
-            }
-            Err(reason) => {
-                failed += 1;
-                println!("FAIL {name} ({secs:.1} s): {reason}");
-            }
+        if run_scenario(&name, "", run) {
+            passed += 1;
+        } else {
+            failed += 1;
         }
     }
     println!("cache_freshness: {:.1} s in all", started.elapsed().as_secs_f64());

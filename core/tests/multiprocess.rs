@@ -29,10 +29,11 @@
 
 mod common;
 
+use common::run_scenario;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -122,27 +123,10 @@ fn parent() {
     let started = Instant::now();
     for (name, run) in scenarios {
         println!("--- {name}");
-        let scenario_started = Instant::now();
-        // Children and temp dirs are owned by guards inside `run`: a panic
-        // unwinds through them, so they are killed and removed either way.
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| run(seed))).unwrap_or_else(|payload| {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "non-string panic".into());
-            Err(format!("panicked: {message}"))
-        });
-        let secs = scenario_started.elapsed().as_secs_f64();
-        match outcome {
-            Ok(summary) => {
-                passed += 1;
-                println!("PASS {name} ({secs:.1} s): {summary}");
-            }
-            Err(reason) => {
-                failed += 1;
-                println!("FAIL {name} ({secs:.1} s, seed {seed}): {reason}");
-            }
+        if run_scenario(name, &format!(", seed {seed}"), || run(seed)) {
+            passed += 1;
+        } else {
+            failed += 1;
         }
     }
     println!("multiprocess: {:.1} s in all", started.elapsed().as_secs_f64());

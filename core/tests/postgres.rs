@@ -42,9 +42,10 @@
 
 mod common;
 
+use common::{panic_message, run_scenario};
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write as _;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -147,21 +148,10 @@ fn parent() {
     let (mut passed, mut failed) = (0, 0);
     for (name, run) in scenarios {
         println!("--- {name}");
-        let scenario_started = Instant::now();
-        // Children, servers and threads are owned by guards inside `run`: a
-        // panic unwinds through them, so they are cleaned up either way.
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| run(&ctx)))
-            .unwrap_or_else(|payload| Err(format!("panicked: {}", panic_message(payload.as_ref()))));
-        let secs = scenario_started.elapsed().as_secs_f64();
-        match outcome {
-            Ok(summary) => {
-                passed += 1;
-                println!("PASS {name} ({secs:.1} s): {summary}");
-            }
-            Err(reason) => {
-                failed += 1;
-                println!("FAIL {name} ({secs:.1} s, seed {seed}): {reason}");
-            }
+        if run_scenario(name, &format!(", seed {seed}"), || run(&ctx)) {
+            passed += 1;
+        } else {
+            failed += 1;
         }
     }
     println!("postgres: {:.1} s in all", started.elapsed().as_secs_f64());
@@ -169,14 +159,6 @@ fn parent() {
     if failed > 0 {
         std::process::exit(1);
     }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "non-string panic".into())
 }
 
 // ---------------------------------------------------------------------------

@@ -69,15 +69,41 @@ pub fn for_each_store(test: impl Fn(&TestStore)) {
     let mut failures = Vec::new();
     for store in stores() {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| test(&store))) {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(non-string panic)");
-            failures.push(format!("on {}: {message}", store.name()));
+            failures.push(format!("on {}: {}", store.name(), panic_message(panic.as_ref())));
         }
     }
     assert!(failures.is_empty(), "failed {}", failures.join("\nand "));
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "non-string panic".into())
+}
+
+/// Runs one scenario of a `harness = false` runner: a panic counts as a
+/// failure, and the outcome is printed as `PASS name (1.2 s): summary` or
+/// `FAIL name (1.2 s<fail_note>): reason`. Returns whether it passed.
+/// Children and temp dirs are owned by guards inside `run`: a panic unwinds
+/// through them, so they are cleaned up either way.
+pub fn run_scenario(name: &str, fail_note: &str, run: impl FnOnce() -> Result<String, String>) -> bool {
+    let started = std::time::Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(run))
+        .unwrap_or_else(|payload| Err(format!("panicked: {}", panic_message(payload.as_ref()))));
+    let secs = started.elapsed().as_secs_f64();
+    match outcome {
+        Ok(summary) => {
+            println!("PASS {name} ({secs:.1} s): {summary}");
+            true
+        }
+        Err(reason) => {
+            println!("FAIL {name} ({secs:.1} s{fail_note}): {reason}");
+            false
+        }
+    }
 }
 
 impl TestStore {
