@@ -28,7 +28,7 @@ use crate::model::{
     transition,
 };
 use crate::schedule::{self, Slot};
-use crate::store::{self, BookingQuery, NewEvent, Store, StoreOptions, Transaction};
+use crate::store::{self, BookingQuery, Durability, NewEvent, Store, StoreOptions, Transaction};
 
 mod availability;
 mod reports;
@@ -71,6 +71,12 @@ impl EngineBuilder {
     /// How long a call waits for the store's lock before `STORE_UNAVAILABLE`.
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.store_options.busy_timeout = timeout;
+        self
+    }
+
+    /// What an acknowledged write survives (default [`Durability::Full`]).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.store_options.durability = durability;
         self
     }
 

@@ -53,3 +53,4 @@ pub use model::{
     LocalTime, Metadata, NewApiKey, NewBooking, NewProject, NewResource, Page, Policy, Project, Reason, Reschedule,
     Resource, ResourcePatch, Role, SlotQuery, Status, TenantInfo, Timestamp, UtilizationRow, Weekday, WeeklyHours,
 };
+pub use store::Durability;

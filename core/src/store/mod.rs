@@ -47,6 +47,42 @@ pub struct BookingQuery {
     pub limit: usize,
 }
 
+/// What an acknowledged write survives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit is flushed to stable storage before it is acknowledged:
+    /// it survives a power loss. SQLite `synchronous = FULL`, PostgreSQL
+    /// `synchronous_commit = on`.
+    #[default]
+    Full,
+    /// Commits are acknowledged once written to the OS: they survive a
+    /// crash of the process but the last ones may be lost with the machine.
+    /// SQLite `synchronous = NORMAL` (WAL), PostgreSQL
+    /// `synchronous_commit = off`. Never corrupts or half-applies a write.
+    Normal,
+}
+
+impl Durability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Durability::Full => "full",
+            Durability::Normal => "normal",
+        }
+    }
+}
+
+impl std::str::FromStr for Durability {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "full" => Ok(Durability::Full),
+            "normal" => Ok(Durability::Normal),
+            _ => Err(Error::invalid("durability", format!("expected \"full\" or \"normal\", got {s:?}"))),
+        }
+    }
+}
+
 /// How a store is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -55,11 +91,12 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Most connections held open.
     pub pool_size: u32,
+    pub durability: Durability,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { busy_timeout: Duration::from_secs(5), pool_size: 8 }
+        StoreOptions { busy_timeout: Duration::from_secs(5), pool_size: 8, durability: Durability::Full }
     }
 }
 

@@ -19,7 +19,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use serde_json::Value;
 
-use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
+use super::{BookingQuery, Durability, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
 use crate::model::{
     ApiKey, Availability, AvailabilityRules, Booking, Event, EventType, Interval, Project, Resource, Role, Status,
@@ -57,8 +57,13 @@ impl PostgresStore {
         let timeout_ms = options.busy_timeout.as_millis().max(1);
         // A lock or a statement stuck past the timeout fails the call
         // (STORE_UNAVAILABLE) instead of hanging it.
+        let synchronous_commit = match options.durability {
+            Durability::Full => "on",
+            Durability::Normal => "off",
+        };
         let session = format!(
-            "{} -c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms} -c idle_in_transaction_session_timeout={}",
+            "{} -c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms} -c idle_in_transaction_session_timeout={} \
+             -c synchronous_commit={synchronous_commit}",
             config.get_options().unwrap_or(""),
             timeout_ms.saturating_mul(4),
         );

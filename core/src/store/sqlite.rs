@@ -12,7 +12,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params, params_from_iter};
 
-use super::{BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
+use super::{BookingQuery, Durability, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use crate::error::{Error, Result};
 use crate::model::{
     ApiKey, Availability, AvailabilityRules, Booking, Event, EventType, Interval, Metadata, Project, Resource, Role,
@@ -54,6 +54,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub fn open(location: Location, options: &StoreOptions) -> Result<Self> {
         let busy_timeout = options.busy_timeout;
+        let durability = options.durability;
         let (manager, pool_size) = match &location {
             Location::File(path) => (SqliteConnectionManager::file(path), options.pool_size.max(1)),
             // Each in-memory connection is its own database: keep exactly one.
@@ -64,9 +65,9 @@ impl SqliteStore {
             // connection only as a time-out, hiding SQLite's reason.
             let mut probe = Connection::open(path)
                 .map_err(|e| Error::unavailable(format!("cannot open SQLite database {}: {e}", path.display())))?;
-            configure(&mut probe, busy_timeout).map_err(map_err)?;
+            configure(&mut probe, busy_timeout, durability).map_err(map_err)?;
         }
-        let manager = manager.with_init(move |conn| configure(conn, busy_timeout));
+        let manager = manager.with_init(move |conn| configure(conn, busy_timeout, durability));
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(if location == Location::Memory { 1 } else { 0 }))
@@ -105,10 +106,11 @@ impl SqliteStore {
     }
 }
 
-fn configure(conn: &mut Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+fn configure(conn: &mut Connection, busy_timeout: Duration, durability: Durability) -> rusqlite::Result<()> {
     conn.busy_timeout(busy_timeout)?;
     // WAL: readers never block the writer and a crash mid-commit leaves the
-    // last committed state. FULL: a commit acknowledged is on disk.
+    // last committed state. FULL: a commit acknowledged is on disk; NORMAL:
+    // in the OS (the WAL is synced at checkpoints only).
     // Switching a new file to WAL needs an exclusive lock, and SQLite
     // answers BUSY at once (no busy handler: it would deadlock) while other
     // processes open the same file; retry within the busy timeout.
@@ -125,7 +127,11 @@ fn configure(conn: &mut Connection, busy_timeout: Duration) -> rusqlite::Result<
             Err(e) => return Err(e),
         }
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
