@@ -31,7 +31,11 @@ use crate::schedule::{self, Slot};
 use crate::store::{self, BookingQuery, Durability, NewEvent, Store, StoreOptions, Transaction};
 
 mod availability;
+mod group_commit;
 mod reports;
+
+pub use group_commit::WriteStats;
+use group_commit::{GroupCommit, GroupCommitOptions};
 
 /// Actor recorded on events the engine makes by itself (expiry).
 const SYSTEM_ACTOR: &str = "system";
@@ -47,6 +51,9 @@ pub struct EngineBuilder {
     default_hold_ttl: TimeDelta,
     store_options: StoreOptions,
     cache_entries: usize,
+    write_batch_max: usize,
+    write_queue_max: usize,
+    write_linger: Duration,
 }
 
 impl EngineBuilder {
@@ -93,12 +100,50 @@ impl EngineBuilder {
         self
     }
 
+    /// Most writes grouped into one transaction and one commit (default
+    /// 128; 1 turns grouping off).
+    pub fn write_batch_max(mut self, jobs: usize) -> Self {
+        self.write_batch_max = jobs;
+        self
+    }
+
+    /// Most writes of one tenant waiting for their batch (default 4,096);
+    /// past it a write waits up to the busy timeout, then fails with
+    /// `STORE_UNAVAILABLE`.
+    pub fn write_queue_max(mut self, jobs: usize) -> Self {
+        self.write_queue_max = jobs;
+        self
+    }
+
+    /// How long a batch waits for more writes when the previous one was
+    /// shared (default 0: batches form from what queues behind a commit).
+    /// A lone writer never waits.
+    pub fn write_linger(mut self, linger: Duration) -> Self {
+        self.write_linger = linger;
+        self
+    }
+
     /// Opens the store (applying migrations) and returns the engine.
     pub fn open(self) -> Result<Engine> {
         let default_hold_ttl_us = duration_us("default_hold_ttl", self.default_hold_ttl, limits::HOLD_TTL_MAX_US)?;
         if default_hold_ttl_us == 0 {
             return Err(Error::invalid("default_hold_ttl", "must be positive"));
         }
+        if self.write_batch_max == 0 || self.write_batch_max > limits::WRITE_BATCH_MAX {
+            return Err(Error::limit("write_batch_max", limits::WRITE_BATCH_MAX, self.write_batch_max));
+        }
+        if self.write_queue_max == 0 || self.write_queue_max > limits::WRITE_QUEUE_MAX {
+            return Err(Error::limit("write_queue_max", limits::WRITE_QUEUE_MAX, self.write_queue_max));
+        }
+        if self.write_linger > limits::WRITE_LINGER_MAX {
+            return Err(Error::invalid("write_linger", format!("at most {:?}", limits::WRITE_LINGER_MAX)));
+        }
+        let group_commit = GroupCommit::new(GroupCommitOptions {
+            batch_max: self.write_batch_max,
+            queue_max: self.write_queue_max,
+            queue_timeout: self.store_options.busy_timeout,
+            linger: self.write_linger,
+        });
         let store = store::open(&self.url, &self.store_options)?;
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -108,6 +153,7 @@ impl EngineBuilder {
                 feed: Feed::default(),
                 cache: ReadCache::new(self.cache_entries),
                 publish_locks: std::array::from_fn(|_| Mutex::new(())),
+                group_commit,
             }),
         })
     }
@@ -122,6 +168,7 @@ struct Inner {
     /// Held from commit to publish so subscribers see each tenant's events
     /// in `seq` order; sharded by tenant so tenants commit in parallel.
     publish_locks: [Mutex<()>; PUBLISH_LOCK_SHARDS],
+    group_commit: GroupCommit,
 }
 
 impl Inner {
@@ -160,6 +207,9 @@ impl Engine {
             default_hold_ttl: TimeDelta::microseconds(limits::HOLD_TTL_DEFAULT_US),
             store_options: StoreOptions::default(),
             cache_entries: limits::CACHE_ENTRIES_DEFAULT,
+            write_batch_max: limits::WRITE_BATCH_DEFAULT,
+            write_queue_max: limits::WRITE_QUEUE_DEFAULT,
+            write_linger: Duration::ZERO,
         }
     }
 
@@ -174,15 +224,16 @@ impl Engine {
         validate_tenant_id(id)?;
         validate_text("name", name, limits::NAME_LENGTH_MAX_CHARS, true)?;
         let handle = Tenant { inner: Arc::clone(&self.inner), id: id.into(), actor: DEFAULT_ACTOR.into() };
-        handle.write(|w| {
+        let (id, name) = (id.to_owned(), name.to_owned());
+        handle.write(move |w| {
             if let Some(existing) = w.tx.tenant()? {
                 return if existing.name == name {
                     Ok(existing)
                 } else {
-                    Err(Error::AlreadyExists { entity: "tenant", id: id.into() })
+                    Err(Error::AlreadyExists { entity: "tenant", id })
                 };
             }
-            let tenant = TenantInfo { id: id.into(), name: name.into(), created_at: w.now };
+            let tenant = TenantInfo { id, name, created_at: w.now };
             w.tx.insert_tenant(&tenant)?;
             w.event(None, EventType::TenantCreated, json!({ "tenant": tenant }))?;
             Ok(tenant)
@@ -206,7 +257,7 @@ impl Engine {
         for tenant_id in tenants {
             let handle = Tenant { inner: Arc::clone(&self.inner), id: tenant_id, actor: SYSTEM_ACTOR.into() };
             loop {
-                let batch = handle.write(|w| {
+                let batch = handle.write(move |w| {
                     let holds = w.tx.expired_holds(w.now, limits::SWEEP_BATCH_MAX)?;
                     for hold in &holds {
                         w.expire(hold.clone())?;
@@ -242,6 +293,11 @@ impl Engine {
         self.inner.cache.stats()
     }
 
+    /// How this engine's writes were grouped into transactions.
+    pub fn write_stats(&self) -> WriteStats {
+        self.inner.group_commit.stats()
+    }
+
     /// Events committed by this engine from now on, every tenant.
     pub fn subscribe(&self) -> Subscription {
         self.inner.feed.subscribe(None)
@@ -272,11 +328,12 @@ impl std::fmt::Debug for Tenant {
     }
 }
 
-/// State of one write transaction.
+/// What a write sees: the transaction of its batch, the batch's decision
+/// instant, and its own actor and events.
 struct Write<'a> {
     tx: Box<dyn Transaction + 'a>,
     now: Timestamp,
-    actor: &'a str,
+    actor: String,
     default_hold_ttl_us: i64,
     events: Vec<Event>,
     /// Commit even though the call fails (a hold expired on contact).
@@ -300,34 +357,10 @@ impl Tenant {
         f(tx.as_mut())
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Write<'_>) -> Result<T>) -> Result<T> {
-        let mut tx = self.inner.store.write(&self.id)?;
-        // The decision instant, read once the lock is held: never earlier
-        // than any decision already made for this tenant, whichever process
-        // or machine made it, so a lagging clock cannot revive a hold that
-        // was judged expired (and its capacity handed out) before.
-        let now = tx.decision_instant(self.inner.clock.now())?;
-        let mut w = Write {
-            tx,
-            now,
-            actor: &self.actor,
-            default_hold_ttl_us: self.inner.default_hold_ttl_us,
-            events: Vec::new(),
-            commit_on_error: false,
-        };
-        let outcome = f(&mut w);
-        if outcome.is_err() && !w.commit_on_error {
-            return outcome; // dropping the transaction rolls it back
-        }
-        let Write { tx, events, .. } = w;
-        let _ordered = self.inner.publish_lock(&self.id).lock().unwrap_or_else(|p| p.into_inner());
-        tx.commit()?;
-        if let Some(last) = events.last() {
-            let touched: Vec<&str> = events.iter().flat_map(|e| e.touched_resources()).collect();
-            self.inner.cache.invalidate(&self.id, &touched, last.seq);
-        }
-        self.inner.feed.publish(&events);
-        outcome
+    /// Runs `f` in a write transaction shared with the tenant's concurrent
+    /// writes (group commit); returns once its batch is durably committed.
+    fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut Write<'_>) -> Result<T> + Send + 'static) -> Result<T> {
+        self.inner.group_commit.submit(&self.inner, &self.id, &self.actor, f)
     }
 
     // ---- resources ----
@@ -337,7 +370,7 @@ impl Tenant {
     pub fn create_resource(&self, new: NewResource) -> Result<Resource> {
         new.validate()?;
         let id = new.id.clone().unwrap_or_else(new_id);
-        self.write(|w| {
+        self.write(move |w| {
             if let Some(existing) = w.tx.resource(&id)? {
                 return if same_resource(&existing, &new) {
                     Ok(existing)
@@ -382,9 +415,10 @@ impl Tenant {
     /// is refused with `CONFLICT` if bookings it already has would overrun.
     pub fn update_resource(&self, id: &str, patch: ResourcePatch, expected_version: Option<i64>) -> Result<Resource> {
         validate_id("id", id)?;
-        self.write(|w| {
-            let current = w.tx.lock_resource(id)?.ok_or_else(|| not_found("resource", id))?;
-            check_version("resource", id, expected_version, current.version)?;
+        let id = id.to_owned();
+        self.write(move |w| {
+            let current = w.tx.lock_resource(&id)?.ok_or_else(|| not_found("resource", &id))?;
+            check_version("resource", &id, expected_version, current.version)?;
             let mut next = patch.apply(&current)?;
             if next == current {
                 return Ok(current); // nothing changes: no new version, no event
@@ -408,14 +442,15 @@ impl Tenant {
     /// Issues a key; the returned token is the only copy of its secret.
     pub fn create_api_key(&self, new: NewApiKey) -> Result<IssuedKey> {
         new.validate()?;
-        self.write(|w| {
+        let tenant_id = self.id.clone();
+        self.write(move |w| {
             if let Some(resource_id) = &new.resource_id {
                 w.tx.resource(resource_id)?.ok_or_else(|| not_found("resource", resource_id))?;
             }
             let (id, secret) = key::new_secret();
             let api_key = ApiKey {
                 id: id.clone(),
-                tenant_id: self.id.clone(),
+                tenant_id,
                 role: new.role,
                 resource_id: new.resource_id,
                 name: new.name,
@@ -431,12 +466,13 @@ impl Tenant {
     /// Revokes a key at once (repeating it changes nothing).
     pub fn revoke_api_key(&self, id: &str) -> Result<ApiKey> {
         validate_id("id", id)?;
-        self.write(|w| {
-            let current = w.tx.tenant_api_key(id)?.ok_or_else(|| not_found("api_key", id))?;
+        let id = id.to_owned();
+        self.write(move |w| {
+            let current = w.tx.tenant_api_key(&id)?.ok_or_else(|| not_found("api_key", &id))?;
             if current.revoked_at.is_some() {
                 return Ok(current);
             }
-            w.tx.revoke_api_key(id, w.now)?;
+            w.tx.revoke_api_key(&id, w.now)?;
             let revoked = ApiKey { revoked_at: Some(w.now), ..current };
             w.event(None, EventType::ApiKeyRevoked, json!({ "api_key": revoked }))?;
             Ok(revoked)
@@ -456,7 +492,7 @@ impl Tenant {
     pub fn create_project(&self, new: NewProject) -> Result<Project> {
         new.validate()?;
         let id = new.id.clone().unwrap_or_else(new_id);
-        self.write(|w| {
+        self.write(move |w| {
             if let Some(existing) = w.tx.project(&id)? {
                 return if existing.name == new.name && existing.metadata == new.metadata {
                     Ok(existing)
@@ -495,7 +531,7 @@ impl Tenant {
     /// Creates one booking if it fits; `CONFLICT` names what is in the way.
     pub fn create_booking(&self, new: NewBooking) -> Result<Booking> {
         let checked = CheckedBooking::new(new)?;
-        self.write(|w| w.create(checked))
+        self.write(move |w| w.create(checked))
     }
 
     /// Creates every booking or none: the first failure aborts the batch
@@ -510,7 +546,7 @@ impl Tenant {
             .enumerate()
             .map(|(index, new)| CheckedBooking::new(new).map_err(|e| in_batch(index, e)))
             .collect::<Result<Vec<_>>>()?;
-        self.write(|w| {
+        self.write(move |w| {
             let mut created = Vec::with_capacity(checked.len());
             for (index, item) in checked.into_iter().enumerate() {
                 created.push(w.create(item).map_err(|e| in_batch(index, e))?);
@@ -557,8 +593,9 @@ impl Tenant {
     /// Moves a running hold's expiry (`HoldExpiry::Ttl` counts from now).
     pub fn extend_hold(&self, id: &str, until: HoldExpiry, expected_version: Option<i64>) -> Result<Booking> {
         validate_id("id", id)?;
-        self.write(|w| {
-            let current = w.actionable(id, Action::ExtendHold, expected_version)?;
+        let id = id.to_owned();
+        self.write(move |w| {
+            let current = w.actionable(&id, Action::ExtendHold, expected_version)?;
             let mut next = current.clone();
             next.hold_expires_at = Some(until.resolve(w.now, w.default_hold_ttl_us)?);
             w.save(next, &current, EventType::HoldExtended)
@@ -573,8 +610,9 @@ impl Tenant {
         if let Some(resource_id) = &to.resource_id {
             validate_id("resource_id", resource_id)?;
         }
-        self.write(|w| {
-            let current = w.actionable(id, Action::Reschedule, expected_version)?;
+        let id = id.to_owned();
+        self.write(move |w| {
+            let current = w.actionable(&id, Action::Reschedule, expected_version)?;
             let target_id = to.resource_id.as_deref().unwrap_or(&current.resource_id);
             let target = w.tx.lock_resource(target_id)?.ok_or_else(|| not_found("resource", target_id))?;
             if target.id != current.resource_id {
@@ -584,7 +622,7 @@ impl Tenant {
                 return Err(over_capacity_input(current.quantity, &target));
             }
             w.ensure_within_hours(&target, interval)?;
-            w.ensure_fits(&target, interval, current.quantity, Some(id))?;
+            w.ensure_fits(&target, interval, current.quantity, Some(&id))?;
             let mut next = current.clone();
             next.resource_id = target.id.clone();
             next.start = interval.start;
@@ -621,8 +659,9 @@ impl Tenant {
 
     fn act(&self, id: &str, action: Action, expected_version: Option<i64>) -> Result<Booking> {
         validate_id("id", id)?;
-        self.write(|w| {
-            let current = w.actionable(id, action, expected_version)?;
+        let id = id.to_owned();
+        self.write(move |w| {
+            let current = w.actionable(&id, action, expected_version)?;
             if action == Action::Confirm {
                 // Firming up is a decision too: a strict resource's hours
                 // may have changed since the hold was placed.
@@ -660,13 +699,13 @@ impl CheckedBooking {
 
 impl Write<'_> {
     fn event(&mut self, booking_id: Option<&str>, kind: EventType, data: serde_json::Value) -> Result<()> {
-        let actor = self.actor;
+        let actor = self.actor.clone();
         self.event_as(actor, booking_id, kind, data)
     }
 
     fn event_as(
         &mut self,
-        actor: &str,
+        actor: String,
         booking_id: Option<&str>,
         kind: EventType,
         data: serde_json::Value,
@@ -674,7 +713,7 @@ impl Write<'_> {
         let event = self.tx.append_event(&NewEvent {
             booking_id: booking_id.map(str::to_owned),
             kind,
-            actor: actor.to_owned(),
+            actor,
             at: self.now,
             data,
         })?;
@@ -778,11 +817,11 @@ impl Write<'_> {
 
     /// Writes `next` over `current` with a new version and an event.
     fn save(&mut self, next: Booking, current: &Booking, kind: EventType) -> Result<Booking> {
-        let actor = self.actor;
+        let actor = self.actor.clone();
         self.save_as(actor, next, current, kind)
     }
 
-    fn save_as(&mut self, actor: &str, mut next: Booking, current: &Booking, kind: EventType) -> Result<Booking> {
+    fn save_as(&mut self, actor: String, mut next: Booking, current: &Booking, kind: EventType) -> Result<Booking> {
         next.version = current.version + 1;
         next.updated_at = self.now;
         self.tx.update_booking(&next, current.version)?;
@@ -801,7 +840,7 @@ impl Write<'_> {
     fn expire(&mut self, hold: Booking) -> Result<()> {
         let mut next = hold.clone();
         next.status = Status::Expired;
-        self.save_as(SYSTEM_ACTOR, next, &hold, EventType::Expired).map(drop)
+        self.save_as(SYSTEM_ACTOR.to_owned(), next, &hold, EventType::Expired).map(drop)
     }
 
     /// The capacity decision: `CONFLICT` unless `quantity` more units fit

@@ -44,7 +44,7 @@ pub mod store;
 
 pub use cache::CacheStats;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{Engine, EngineBuilder, PageRequest, Tenant};
+pub use engine::{Engine, EngineBuilder, PageRequest, Tenant, WriteStats};
 pub use error::{ConflictingBooking, Error, Result};
 pub use feed::{FeedItem, Subscription};
 pub use model::{

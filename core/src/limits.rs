@@ -84,3 +84,14 @@ pub const WORKING_DAYS_MAX: u32 = 31;
 
 /// Queued events per in-process subscriber before it is marked lagged.
 pub const SUBSCRIBER_QUEUE_MAX: usize = 4_096;
+
+/// Writes grouped into one transaction by default, and at most.
+pub const WRITE_BATCH_DEFAULT: usize = 128;
+pub const WRITE_BATCH_MAX: usize = 10_000;
+
+/// Writes of one tenant waiting for a batch, by default and at most.
+pub const WRITE_QUEUE_DEFAULT: usize = 4_096;
+pub const WRITE_QUEUE_MAX: usize = 1_000_000;
+
+/// Longest wait for more writes before a shared batch.
+pub const WRITE_LINGER_MAX: std::time::Duration = std::time::Duration::from_millis(10);

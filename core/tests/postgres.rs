@@ -1422,8 +1422,10 @@ fn exclusion(ctx: &Ctx) -> Result<String, String> {
 /// timeout and then answers `STORE_UNAVAILABLE`; once the connections come
 /// back the same engine serves again. A raw session holds the tenant's
 /// writer lock, so a first writer keeps the engine's only connection (until
-/// its own lock time-out); the callers queued behind it for the pool
-/// cannot all get it in time.
+/// its own lock time-out), then a writer of a second tenant (locked too)
+/// keeps it for as long, and a reader queued for the pool cannot get it in
+/// time. (Another tenant: writes of the same tenant queue for the first
+/// writer's batch, not for the pool.)
 fn pool_exhaustion(ctx: &Ctx) -> Result<String, String> {
     const TIMEOUT: Duration = Duration::from_secs(2);
     let mut admin = connect(&ctx.admin_url)?;
@@ -1434,12 +1436,19 @@ fn pool_exhaustion(ctx: &Ctx) -> Result<String, String> {
     let t = engine.tenant("pool").map_err(|e| hf("tenant", &e))?;
     t.create_resource(NewResource { id: Some("room".into()), name: "Room".into(), capacity: 10, ..Default::default() })
         .map_err(|e| hf("create_resource", &e))?;
+    engine.create_tenant("pool-b", "Pool B").map_err(|e| hf("create_tenant", &e))?;
+    let t_b = engine.tenant("pool-b").map_err(|e| hf("tenant", &e))?;
 
     let mut blocker = connect(&url)?;
     blocker.batch_execute("BEGIN").map_err(sql("BEGIN"))?;
-    blocker
-        .execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-tenant:' || $1))", &[&"pool"])
-        .map_err(sql("advisory lock"))?;
+    for tenant in ["pool", "pool-b"] {
+        blocker
+            .execute(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-tenant:' || $1))",
+                &[&tenant],
+            )
+            .map_err(sql("advisory lock"))?;
+    }
 
     let booking = |hour: i64| NewBooking {
         resource_id: "room".into(),
@@ -1451,12 +1460,16 @@ fn pool_exhaustion(ctx: &Ctx) -> Result<String, String> {
     let started = Instant::now();
     let callers: Vec<_> = (0..3)
         .map(|i| {
-            let t = t.clone();
+            let (t, t_b) = (t.clone(), t_b.clone());
             let new = booking(i);
             thread::spawn(move || {
-                // Staggered so the first one holds the only connection.
+                // Staggered so that they ask for the only connection in turn.
                 thread::sleep(Duration::from_millis(100 * i as u64));
-                let outcome = t.create_booking(new);
+                let outcome = match i {
+                    0 => t.create_booking(new).map(drop),
+                    1 => t_b.create_resource(NewResource { name: "B".into(), ..Default::default() }).map(drop),
+                    _ => t.get_resource("room").map(drop),
+                };
                 (outcome, started.elapsed())
             })
         })
@@ -1490,7 +1503,7 @@ fn pool_exhaustion(ctx: &Ctx) -> Result<String, String> {
         return Err(format!("expected only the booking made after recovery ({}), found {rows} rows", made.id));
     }
     Ok(format!(
-        "3 callers on a 1-connection pool behind a held tenant lock: all STORE_UNAVAILABLE ({pool_timeouts} waiting \
+        "writers of 2 tenants and a reader on a 1-connection pool behind held tenant locks: all STORE_UNAVAILABLE ({pool_timeouts} waiting \
          for the pool), slowest {:.1} s with a {} s timeout; the same engine wrote again once the lock was gone",
         slowest.as_secs_f64(),
         TIMEOUT.as_secs()

@@ -44,14 +44,15 @@ impl Tenant {
     ) -> Result<Availability> {
         validate_id("resource_id", resource_id)?;
         rules.validate()?;
-        self.write(|w| {
-            w.tx.lock_resource(resource_id)?.ok_or_else(|| not_found("resource", resource_id))?;
-            let current = w.tx.availability(resource_id)?.unwrap_or_else(|| Availability::default_for(resource_id));
-            check_version("availability", resource_id, expected_version, current.version)?;
+        let resource_id = resource_id.to_owned();
+        self.write(move |w| {
+            w.tx.lock_resource(&resource_id)?.ok_or_else(|| not_found("resource", &resource_id))?;
+            let current = w.tx.availability(&resource_id)?.unwrap_or_else(|| Availability::default_for(&resource_id));
+            check_version("availability", &resource_id, expected_version, current.version)?;
             if current.rules() == rules {
                 return Ok(current);
             }
-            let next = Availability::from_rules(resource_id, rules, current.version + 1, Some(w.now));
+            let next = Availability::from_rules(&resource_id, rules, current.version + 1, Some(w.now));
             w.tx.put_availability(&next)?;
             w.event(None, EventType::AvailabilitySet, json!({ "availability": next, "previous": current }))?;
             Ok(next)

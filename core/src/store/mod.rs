@@ -186,6 +186,15 @@ pub trait Transaction {
     /// The tenant's keys ordered by id, after `after`.
     fn list_api_keys(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<ApiKey>>;
 
+    /// Opens a savepoint: what follows can be undone alone. Savepoints are
+    /// used one at a time (never nested).
+    fn savepoint(&mut self) -> Result<()>;
+    /// Keeps what was done since the savepoint and closes it.
+    fn release_savepoint(&mut self) -> Result<()>;
+    /// Undoes what was done since the savepoint (also after a failed
+    /// statement) and closes it.
+    fn rollback_to_savepoint(&mut self) -> Result<()>;
+
     fn commit(self: Box<Self>) -> Result<()>;
 }
 

@@ -922,6 +922,20 @@ impl Transaction for PgTransaction {
         .collect()
     }
 
+    fn savepoint(&mut self) -> Result<()> {
+        self.conn.batch_execute("SAVEPOINT job").map_err(map_err)
+    }
+
+    fn release_savepoint(&mut self) -> Result<()> {
+        self.conn.batch_execute("RELEASE SAVEPOINT job").map_err(map_err)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<()> {
+        // Also ends the "current transaction is aborted" state a failed
+        // statement leaves behind.
+        self.conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job").map_err(map_err)
+    }
+
     fn commit(mut self: Box<Self>) -> Result<()> {
         // On failure the transaction is still open and Drop rolls it back
         // (or the server does, when the connection is gone).

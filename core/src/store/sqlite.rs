@@ -887,6 +887,21 @@ impl Transaction for SqliteTransaction<'_> {
         )
     }
 
+    fn savepoint(&mut self) -> Result<()> {
+        self.conn.execute_batch("SAVEPOINT job").map_err(map_err)
+    }
+
+    fn release_savepoint(&mut self) -> Result<()> {
+        self.conn.execute_batch("RELEASE job").map_err(map_err)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<()> {
+        // ROLLBACK TO leaves the savepoint open: release it too. When SQLite
+        // has already rolled the whole transaction back (an I/O error, disk
+        // full), this fails and the batch fails with it.
+        self.conn.execute_batch("ROLLBACK TO job; RELEASE job").map_err(map_err)
+    }
+
     fn commit(mut self: Box<Self>) -> Result<()> {
         // On failure the transaction is still open and Drop rolls it back.
         self.conn.execute_batch("COMMIT").map_err(map_err)?;
