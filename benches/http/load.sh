@@ -2,6 +2,8 @@
 # Create-booking load against holdfast-server on a fresh SQLite file, with
 # wrk on loopback. A benchmark, not a test: it prints figures, never fails on
 # a number. Usage: benches/http/load.sh [connections] [seconds]
+# HOLDFAST_PERF_OUT=/tmp/server.perf also samples the server with `perf
+# record` (call graphs) while wrk runs: `perf report -i /tmp/server.perf`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CONNECTIONS="${1:-32}"
@@ -26,6 +28,12 @@ done | while read -r body; do
   curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/v1/resources" \
     -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$body"
 done
+perf_pid=""
+if [ -n "${HOLDFAST_PERF_OUT:-}" ]; then
+  perf record -q -F 499 --call-graph dwarf,16384 -o "$HOLDFAST_PERF_OUT" -p "$server" -- sleep "$SECONDS_" &
+  perf_pid=$!
+fi
 HOLDFAST_KEY="$KEY" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_}s" --latency -s "$ROOT/benches/http/create.lua" \
   "http://127.0.0.1:$PORT"
+[ -z "$perf_pid" ] || wait "$perf_pid"
 echo "server RSS: $(grep -E 'VmHWM|VmRSS' /proc/$server/status | tr -s ' ' | tr '\n' ' ')"

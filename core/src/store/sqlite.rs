@@ -131,7 +131,10 @@ fn configure(conn: &mut Connection, busy_timeout: Duration, durability: Durabili
         Durability::Full => "FULL",
         Durability::Normal => "NORMAL",
     };
-    conn.execute_batch(&format!("PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"))?;
+    // temp_store: the savepoint journal of group commit stays in memory.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+    ))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
