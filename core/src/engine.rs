@@ -338,6 +338,10 @@ struct Write<'a> {
     events: Vec<Event>,
     /// Commit even though the call fails (a hold expired on contact).
     commit_on_error: bool,
+    /// Runs beside other writes in one transaction (see `protect`).
+    shared: bool,
+    /// A savepoint covers this write's changes.
+    protected: bool,
 }
 
 impl Tenant {
@@ -547,6 +551,7 @@ impl Tenant {
             .map(|(index, new)| CheckedBooking::new(new).map_err(|e| in_batch(index, e)))
             .collect::<Result<Vec<_>>>()?;
         self.write(move |w| {
+            w.protect()?;
             let mut created = Vec::with_capacity(checked.len());
             for (index, item) in checked.into_iter().enumerate() {
                 created.push(w.create(item).map_err(|e| in_batch(index, e))?);
@@ -685,19 +690,39 @@ impl Tenant {
 struct CheckedBooking {
     new: NewBooking,
     interval: Interval,
+    /// Empty when the request names neither an id nor an idempotency key:
+    /// nothing can repeat it, so nothing will compare it.
     request_hash: String,
 }
 
 impl CheckedBooking {
     fn new(new: NewBooking) -> Result<Self> {
         let interval = new.validate()?;
-        let canonical = serde_json::to_vec(&new).map_err(|e| Error::internal(e.to_string()))?;
-        let request_hash = hex(&Sha256::digest(&canonical));
+        let request_hash = if new.id.is_some() || new.idempotency_key.is_some() {
+            let canonical = serde_json::to_vec(&new).map_err(|e| Error::internal(e.to_string()))?;
+            hex(&Sha256::digest(&canonical))
+        } else {
+            String::new()
+        };
         Ok(CheckedBooking { new, interval, request_hash })
     }
 }
 
 impl Write<'_> {
+    /// Called before the first change by a write that may still fail after
+    /// changing rows (a batch of bookings): in a shared transaction it opens
+    /// a savepoint, so its failure undoes its own changes only. Writes that
+    /// decide everything before changing anything skip it (a savepoint costs
+    /// SQLite a copy of every page the write touches); if one fails after a
+    /// change anyway, the whole batch fails rather than commit half of it.
+    fn protect(&mut self) -> Result<()> {
+        if self.shared && !self.protected {
+            self.tx.savepoint()?;
+            self.protected = true;
+        }
+        Ok(())
+    }
+
     fn event(&mut self, booking_id: Option<&str>, kind: EventType, data: serde_json::Value) -> Result<()> {
         let actor = self.actor.clone();
         self.event_as(actor, booking_id, kind, data)
@@ -710,7 +735,7 @@ impl Write<'_> {
         kind: EventType,
         data: serde_json::Value,
     ) -> Result<()> {
-        let event = self.tx.append_event(&NewEvent {
+        let event = self.tx.append_event(NewEvent {
             booking_id: booking_id.map(str::to_owned),
             kind,
             actor,

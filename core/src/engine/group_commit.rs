@@ -3,14 +3,19 @@
 //!
 //! Every write becomes a job in its tenant's lane. The first caller to find
 //! the lane idle leads: it takes the queued jobs (at most `batch_max`), runs
-//! them in arrival order in one transaction, each inside its own savepoint
-//! so that one job's failure (a `CONFLICT`, say) rolls back that job alone,
-//! commits once, and only then answers every job of the batch. Jobs that
-//! arrive meanwhile queue up for the next batch; when its own job is
-//! answered the leader hands the lane to the oldest waiting caller. So a
-//! lone writer runs at once on its own thread (no hand-off, no linger), and
-//! under load the fsync per commit is shared by everything that queued
-//! behind it.
+//! them in arrival order in one transaction, commits once, and only then
+//! answers every job of the batch. Jobs that arrive meanwhile queue up for
+//! the next batch; when its own job is answered the leader hands the lane to
+//! the oldest waiting caller. So a lone writer runs at once on its own
+//! thread (no hand-off, no linger), and under load the fsync per commit is
+//! shared by everything that queued behind it.
+//!
+//! One job's failure (a `CONFLICT`, say) undoes that job alone. Most writes
+//! decide everything before they change a row, so their failure has nothing
+//! to undo; a write that can fail after changing rows (a batch of bookings)
+//! runs in a savepoint, and so does every write on a store that asks for it
+//! (PostgreSQL). A job that fails after changing rows without a savepoint
+//! fails its whole batch: nothing half-done is ever committed.
 //!
 //! Lanes are per tenant because a store transaction is bound to one tenant
 //! (PostgreSQL serializes a tenant's writers with an advisory lock and keys
@@ -93,6 +98,8 @@ trait Job: Send {
     fn run(&mut self, w: &mut Write<'_>) -> bool;
     /// Replaces a success with `error` (its commit failed).
     fn fail(&mut self, error: Error);
+    /// The error it ran into, if it has run and failed.
+    fn failure(&self) -> Option<&Error>;
     /// Sends the outcome to the caller.
     fn answer(self: Box<Self>);
     /// Tells the (queued) caller to lead the lane.
@@ -127,6 +134,10 @@ where
 
     fn fail(&mut self, error: Error) {
         self.outcome = Some(Err(error));
+    }
+
+    fn failure(&self) -> Option<&Error> {
+        self.outcome.as_ref().and_then(|o| o.as_ref().err())
     }
 
     fn answer(self: Box<Self>) {
@@ -288,9 +299,8 @@ fn run_batch(inner: &Inner, tenant_id: &str, mut jobs: Vec<Box<dyn Job>>) {
     }
 }
 
-/// Runs the jobs, each in a savepoint when there are several, commits what
-/// they kept and publishes its events. An `Err` means nothing of the batch
-/// was written.
+/// Runs the jobs, commits what they kept and publishes its events. An
+/// `Err` means nothing of the batch was written.
 fn run_in_transaction(inner: &Inner, tenant_id: &str, jobs: &mut [Box<dyn Job>]) -> Result<()> {
     let mut tx = inner.store.write(tenant_id)?;
     // The decision instant, read once the lock is held: never earlier than
@@ -298,6 +308,8 @@ fn run_in_transaction(inner: &Inner, tenant_id: &str, jobs: &mut [Box<dyn Job>])
     // machine made it, so a lagging clock cannot revive a hold that was
     // judged expired (and its capacity handed out) before.
     let now = tx.decision_instant(inner.clock.now())?;
+    let shared = jobs.len() > 1;
+    let savepoint_each = shared && tx.changes().is_none();
     let mut w = Write {
         tx,
         now,
@@ -305,29 +317,38 @@ fn run_in_transaction(inner: &Inner, tenant_id: &str, jobs: &mut [Box<dyn Job>])
         default_hold_ttl_us: inner.default_hold_ttl_us,
         events: Vec::new(),
         commit_on_error: false,
+        shared,
+        protected: false,
     };
-    let alone = jobs.len() == 1;
     let mut committed: Vec<Event> = Vec::new();
     // Jobs whose success depends on the commit.
     let mut succeeded = Vec::with_capacity(jobs.len());
     for (index, job) in jobs.iter_mut().enumerate() {
-        if !alone {
-            w.tx.savepoint()?;
-        }
         w.actor.clear();
         w.actor.push_str(job.actor());
         w.events.clear();
         w.commit_on_error = false;
+        w.protected = false;
+        if savepoint_each {
+            w.protect()?;
+        }
+        let changes_before = w.tx.changes();
         let ok = catch_unwind(AssertUnwindSafe(|| job.run(&mut w))).unwrap_or_else(|_| {
             job.fail(Error::internal("a write panicked; it was rolled back"));
             false
         });
         let keep = ok || w.commit_on_error;
-        if alone && !keep {
+        if !shared && !keep {
             return Ok(()); // dropping the transaction rolls it back
         }
-        if !alone {
+        if w.protected {
             if keep { w.tx.release_savepoint()? } else { w.tx.rollback_to_savepoint()? }
+        } else if !keep && w.tx.changes() != changes_before {
+            // Changed rows, then failed, with nothing to undo it alone.
+            return Err(match job.failure() {
+                Some(error @ Error::StoreUnavailable { .. }) => error.clone(),
+                _ => Error::internal("a write failed after changing rows outside a savepoint"),
+            });
         }
         if keep {
             committed.append(&mut w.events);

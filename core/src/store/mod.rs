@@ -168,7 +168,7 @@ pub trait Transaction {
     fn expired_holds(&mut self, now: Timestamp, limit: usize) -> Result<Vec<Booking>>;
 
     /// Appends an event with the tenant's next `seq`.
-    fn append_event(&mut self, event: &NewEvent) -> Result<Event>;
+    fn append_event(&mut self, event: NewEvent) -> Result<Event>;
     /// Events with `seq > since`, ascending.
     fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>>;
     /// A booking's events, ascending.
@@ -186,6 +186,11 @@ pub trait Transaction {
     /// The tenant's keys ordered by id, after `after`.
     fn list_api_keys(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<ApiKey>>;
 
+    /// Rows changed so far by this transaction, when the store can tell
+    /// cheaply; `None` asks the engine to open a savepoint before every
+    /// write of a batch (PostgreSQL: a failed statement aborts the whole
+    /// transaction until one is rolled back to).
+    fn changes(&self) -> Option<u64>;
     /// Opens a savepoint: what follows can be undone alone. Savepoints are
     /// used one at a time (never nested).
     fn savepoint(&mut self) -> Result<()>;

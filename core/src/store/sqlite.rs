@@ -221,7 +221,7 @@ impl<'a> SqliteTransaction<'a> {
         begin: &str,
         turn: Option<MutexGuard<'a, ()>>,
     ) -> Result<Box<dyn Transaction + 'a>> {
-        conn.execute_batch(begin).map_err(map_err)?;
+        conn.prepare_cached(begin).and_then(|mut stmt| stmt.execute([])).map_err(map_err)?;
         Ok(Box::new(SqliteTransaction { conn, tenant_id: tenant_id.to_owned(), open: true, _turn: turn }))
     }
 
@@ -784,7 +784,7 @@ impl Transaction for SqliteTransaction<'_> {
         Ok(rows.into_iter().map(|s| s.booking).collect())
     }
 
-    fn append_event(&mut self, e: &NewEvent) -> Result<Event> {
+    fn append_event(&mut self, e: NewEvent) -> Result<Event> {
         let seq: i64 = self
             .query_one(
                 "UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
@@ -799,11 +799,11 @@ impl Transaction for SqliteTransaction<'_> {
         Ok(Event {
             tenant_id: self.tenant_id.clone(),
             seq,
-            booking_id: e.booking_id.clone(),
+            booking_id: e.booking_id,
             kind: e.kind,
-            actor: e.actor.clone(),
+            actor: e.actor,
             at: e.at,
-            data: e.data.clone(),
+            data: e.data,
         })
     }
 
@@ -890,12 +890,18 @@ impl Transaction for SqliteTransaction<'_> {
         )
     }
 
+    fn changes(&self) -> Option<u64> {
+        // Counts rows inserted, updated or deleted on this connection; only
+        // differences are used, so earlier transactions do not matter.
+        Some(self.conn.total_changes())
+    }
+
     fn savepoint(&mut self) -> Result<()> {
-        self.conn.execute_batch("SAVEPOINT job").map_err(map_err)
+        self.execute("SAVEPOINT job", []).map(drop)
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
-        self.conn.execute_batch("RELEASE job").map_err(map_err)
+        self.execute("RELEASE job", []).map(drop)
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
@@ -907,7 +913,7 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<()> {
         // On failure the transaction is still open and Drop rolls it back.
-        self.conn.execute_batch("COMMIT").map_err(map_err)?;
+        self.execute("COMMIT", [])?;
         self.open = false;
         Ok(())
     }
