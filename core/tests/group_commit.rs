@@ -267,6 +267,40 @@ fn a_batch_decides_each_write_in_order_with_its_own_outcome() {
     });
 }
 
+/// A write rolled back inside a batch must not leave anything behind that
+/// later writes of the batch rely on: here, the longest booking a resource
+/// has had (which bounds its overlap scans). If the rolled-back 5-hour
+/// booking were still counted, the next 5-hour booking would not be
+/// recorded, and a later overlap scan would start too late to see it.
+#[test]
+fn a_rolled_back_write_leaves_no_stale_bookkeeping() {
+    for_each_store(|store| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = store.fresh_shared_url(dir.path());
+        let clock = GatedClock::new(at(-24));
+        let engine = open(&url, clock.clone());
+        let tenant = studio(&engine, &[("ada", 1)]);
+        tenant.create_booking(booking("short", "ada", 0, 1, Status::Confirmed)).expect("a 1-hour booking");
+        let writes: Vec<Write> = vec![
+            // The resource's schedule is read (its longest booking: 1 h),
+            // then a 5-hour booking is written and rolled back.
+            Box::new(|t| {
+                t.create_bookings(vec![
+                    booking("long-a", "ada", 10, 15, Status::Confirmed),
+                    booking("clash", "ada", 0, 1, Status::Confirmed),
+                ])
+                .map(|mut created| created.remove(0))
+            }),
+            Box::new(|t| t.create_booking(booking("long-b", "ada", 20, 25, Status::Confirmed))),
+        ];
+        let outcomes = run_as_one_batch(&clock, &engine, &tenant, writes);
+        assert_eq!(outcomes.iter().map(code).collect::<Vec<_>>(), ["CONFLICT", "OK"], "{outcomes:#?}");
+        // Starts 3 hours into long-b: only a scan reaching back 5 hours sees it.
+        let clash = tenant.create_booking(booking("late", "ada", 23, 24, Status::Confirmed));
+        assert_eq!(code(&clash), "CONFLICT", "{clash:?}");
+    });
+}
+
 #[test]
 fn batches_of_one_when_grouping_is_off() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -3,6 +3,7 @@
 //! serialized by SQLite's own write lock, and a busy timeout that turns a
 //! lock held too long into `STORE_UNAVAILABLE`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -209,6 +210,17 @@ struct SqliteTransaction<'a> {
     tenant_id: String,
     /// Still to be committed or rolled back.
     open: bool,
+    /// The tenant's last event `seq` once read: bumped here per event and
+    /// stored once at commit (one UPDATE per batch, not one per event).
+    seq: Option<i64>,
+    /// `seq` as `tenants.last_seq` holds it in this transaction.
+    stored_seq: Option<i64>,
+    /// `seq` when the open savepoint was taken.
+    savepoint_seq: Option<i64>,
+    /// `max_booking_length_us` of resources read in this transaction, so a
+    /// batch reads it once per resource and skips UPDATEs that change
+    /// nothing. Forgotten on a rollback to a savepoint.
+    longest: HashMap<String, i64>,
     /// Writes: this process's write turn, released after COMMIT or ROLLBACK
     /// (fields drop after `Drop::drop`).
     _turn: Option<MutexGuard<'a, ()>>,
@@ -222,7 +234,16 @@ impl<'a> SqliteTransaction<'a> {
         turn: Option<MutexGuard<'a, ()>>,
     ) -> Result<Box<dyn Transaction + 'a>> {
         conn.prepare_cached(begin).and_then(|mut stmt| stmt.execute([])).map_err(map_err)?;
-        Ok(Box::new(SqliteTransaction { conn, tenant_id: tenant_id.to_owned(), open: true, _turn: turn }))
+        Ok(Box::new(SqliteTransaction {
+            conn,
+            tenant_id: tenant_id.to_owned(),
+            open: true,
+            seq: None,
+            stored_seq: None,
+            savepoint_seq: None,
+            longest: HashMap::new(),
+            _turn: turn,
+        }))
     }
 
     fn query_all<T>(
@@ -253,7 +274,21 @@ impl<'a> SqliteTransaction<'a> {
 
     /// The longest booking ever placed on any of `resource_ids` (every
     /// resource of the tenant when empty); `None` when none of them exists.
-    fn longest_booking_us(&self, resource_ids: &[String]) -> Result<Option<i64>> {
+    fn longest_booking_us(&mut self, resource_ids: &[String]) -> Result<Option<i64>> {
+        if let [resource_id] = resource_ids {
+            if let Some(&longest) = self.longest.get(resource_id) {
+                return Ok(Some(longest));
+            }
+            let longest = self.query_one(
+                "SELECT max_booking_length_us FROM resources WHERE tenant_id = ?1 AND id = ?2",
+                params![self.tenant_id, resource_id],
+                |r| r.get::<_, i64>(0),
+            )?;
+            if let Some(longest) = longest {
+                self.longest.insert(resource_id.clone(), longest);
+            }
+            return Ok(longest);
+        }
         if resource_ids.is_empty() {
             return self
                 .query_one(
@@ -274,13 +309,34 @@ impl<'a> SqliteTransaction<'a> {
         .map(Option::flatten)
     }
 
-    fn record_booking_length(&self, booking: &Booking) -> Result<()> {
+    fn record_booking_length(&mut self, booking: &Booking) -> Result<()> {
+        let length = booking.interval().len_us();
+        if self.longest.get(&booking.resource_id).is_some_and(|&longest| longest >= length) {
+            return Ok(());
+        }
         self.execute(
             "UPDATE resources SET max_booking_length_us = ?3
              WHERE tenant_id = ?1 AND id = ?2 AND max_booking_length_us < ?3",
-            params![self.tenant_id, booking.resource_id, booking.interval().len_us()],
+            params![self.tenant_id, booking.resource_id, length],
         )?;
+        // At least `length` now; exact only if it was read before.
+        if let Some(longest) = self.longest.get_mut(&booking.resource_id) {
+            *longest = length;
+        }
         Ok(())
+    }
+
+    /// The tenant's last event `seq` in this transaction.
+    fn current_seq(&mut self) -> Result<i64> {
+        if let Some(seq) = self.seq {
+            return Ok(seq);
+        }
+        let stored: i64 = self
+            .query_one("SELECT last_seq FROM tenants WHERE id = ?1", params![self.tenant_id], |r| r.get(0))?
+            .ok_or_else(|| Error::internal("event for a tenant without a row"))?;
+        self.seq = Some(stored);
+        self.stored_seq = Some(stored);
+        Ok(stored)
     }
 }
 
@@ -785,17 +841,12 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn append_event(&mut self, e: NewEvent) -> Result<Event> {
-        let seq: i64 = self
-            .query_one(
-                "UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
-                params![self.tenant_id],
-                |r| r.get(0),
-            )?
-            .ok_or_else(|| Error::internal("event for a tenant without a row"))?;
+        let seq = self.current_seq()? + 1;
         self.execute(
             &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![self.tenant_id, seq, e.booking_id, e.kind.as_str(), e.actor, e.at.as_micros(), to_json(&e.data)?,],
         )?;
+        self.seq = Some(seq);
         Ok(Event {
             tenant_id: self.tenant_id.clone(),
             seq,
@@ -824,6 +875,9 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn last_seq(&mut self) -> Result<i64> {
+        if let Some(seq) = self.seq {
+            return Ok(seq);
+        }
         Ok(self
             .query_one("SELECT last_seq FROM tenants WHERE id = ?1", params![self.tenant_id], |r| r.get(0))?
             .unwrap_or(0))
@@ -897,7 +951,9 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn savepoint(&mut self) -> Result<()> {
-        self.execute("SAVEPOINT job", []).map(drop)
+        self.execute("SAVEPOINT job", [])?;
+        self.savepoint_seq = self.seq;
+        Ok(())
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
@@ -908,10 +964,22 @@ impl Transaction for SqliteTransaction<'_> {
         // ROLLBACK TO leaves the savepoint open: release it too. When SQLite
         // has already rolled the whole transaction back (an I/O error, disk
         // full), this fails and the batch fails with it.
-        self.conn.execute_batch("ROLLBACK TO job; RELEASE job").map_err(map_err)
+        self.conn.execute_batch("ROLLBACK TO job; RELEASE job").map_err(map_err)?;
+        self.seq = self.savepoint_seq;
+        if self.seq.is_none() {
+            self.stored_seq = None;
+        }
+        self.longest.clear();
+        Ok(())
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
+        if self.seq != self.stored_seq {
+            self.execute(
+                "UPDATE tenants SET last_seq = ?2 WHERE id = ?1",
+                params![self.tenant_id, self.seq.unwrap_or_default()],
+            )?;
+        }
         // On failure the transaction is still open and Drop rolls it back.
         self.execute("COMMIT", [])?;
         self.open = false;
