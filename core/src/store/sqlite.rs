@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_availability.sql"),
     include_str!("migrations/sqlite/0003_api_keys.sql"),
+    include_str!("migrations/sqlite/0004_status_comparisons.sql"),
 ];
 
 /// Where the database lives.
@@ -671,9 +672,8 @@ impl Transaction for SqliteTransaction<'_> {
             &format!(
                 "SELECT {BOOKING_COLUMNS} FROM bookings INDEXED BY bookings_blocking
                  WHERE tenant_id = ?1 AND resource_id = ?2
-                   AND status IN ('hold', 'pencil', 'confirmed')
-                   AND start_us > ?3 AND start_us < ?4 AND end_us > ?5
-                 ORDER BY start_us, id"
+                   AND (status = 'hold' OR status = 'pencil' OR status = 'confirmed')
+                   AND start_us > ?3 AND start_us < ?4 AND end_us > ?5"
             ),
             params![
                 self.tenant_id,
@@ -684,7 +684,11 @@ impl Transaction for SqliteTransaction<'_> {
             ],
             booking_row,
         )?;
-        Ok(rows.into_iter().map(|s| s.booking).collect())
+        // Ordered here: ORDER BY would make SQLite sort through a temporary
+        // b-tree (the index gives start order only), on every decision.
+        let mut bookings: Vec<Booking> = rows.into_iter().map(|s| s.booking).collect();
+        bookings.sort_unstable_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        Ok(bookings)
     }
 
     fn blockers(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Blocker>> {
@@ -696,7 +700,7 @@ impl Transaction for SqliteTransaction<'_> {
         self.query_all(
             "SELECT id, status, start_us, end_us, quantity, hold_expires_at_us FROM bookings INDEXED BY bookings_blocking
              WHERE tenant_id = ?1 AND resource_id = ?2
-               AND status IN ('hold', 'pencil', 'confirmed')
+               AND (status = 'hold' OR status = 'pencil' OR status = 'confirmed')
                AND start_us > ?3 AND start_us < ?4 AND end_us > ?5",
             params![
                 self.tenant_id,
