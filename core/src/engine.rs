@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -235,7 +236,7 @@ impl Engine {
             }
             let tenant = TenantInfo { id, name, created_at: w.now };
             w.tx.insert_tenant(&tenant)?;
-            w.event(None, EventType::TenantCreated, json!({ "tenant": tenant }))?;
+            w.event(None, EventType::TenantCreated, &json!({ "tenant": tenant }))?;
             Ok(tenant)
         })
     }
@@ -335,7 +336,7 @@ struct Write<'a> {
     now: Timestamp,
     actor: String,
     default_hold_ttl_us: i64,
-    events: Vec<Event>,
+    events: Vec<Recorded>,
     /// Commit even though the call fails (a hold expired on contact).
     commit_on_error: bool,
     /// Runs beside other writes in one transaction (see `protect`).
@@ -398,7 +399,7 @@ impl Tenant {
                 updated_at: w.now,
             };
             w.tx.insert_resource(&resource)?;
-            w.event(None, EventType::ResourceCreated, json!({ "resource": resource }))?;
+            w.event(None, EventType::ResourceCreated, &json!({ "resource": resource }))?;
             Ok(resource)
         })
     }
@@ -436,7 +437,7 @@ impl Tenant {
             next.version = current.version + 1;
             next.updated_at = w.now;
             w.tx.update_resource(&next, current.version)?;
-            w.event(None, EventType::ResourceUpdated, json!({ "resource": next, "previous": current }))?;
+            w.event(None, EventType::ResourceUpdated, &json!({ "resource": next, "previous": current }))?;
             Ok(next)
         })
     }
@@ -462,7 +463,7 @@ impl Tenant {
                 revoked_at: None,
             };
             w.tx.insert_api_key(&api_key, &key::secret_hash(&secret))?;
-            w.event(None, EventType::ApiKeyCreated, json!({ "api_key": api_key }))?;
+            w.event(None, EventType::ApiKeyCreated, &json!({ "api_key": api_key }))?;
             Ok(IssuedKey { key: api_key, token: key::token(&id, &secret) })
         })
     }
@@ -478,7 +479,7 @@ impl Tenant {
             }
             w.tx.revoke_api_key(&id, w.now)?;
             let revoked = ApiKey { revoked_at: Some(w.now), ..current };
-            w.event(None, EventType::ApiKeyRevoked, json!({ "api_key": revoked }))?;
+            w.event(None, EventType::ApiKeyRevoked, &json!({ "api_key": revoked }))?;
             Ok(revoked)
         })
     }
@@ -513,7 +514,7 @@ impl Tenant {
                 updated_at: w.now,
             };
             w.tx.insert_project(&project)?;
-            w.event(None, EventType::ProjectCreated, json!({ "project": project }))?;
+            w.event(None, EventType::ProjectCreated, &json!({ "project": project }))?;
             Ok(project)
         })
     }
@@ -686,6 +687,49 @@ impl Tenant {
     }
 }
 
+/// An event appended by a write, kept as its JSON text until commit.
+struct Recorded {
+    seq: i64,
+    event: NewEvent,
+    /// Resources it touched, for the read cache.
+    touched: Vec<String>,
+}
+
+impl Recorded {
+    fn into_event(self, tenant_id: &str) -> Event {
+        let NewEvent { booking_id, kind, actor, at, data } = self.event;
+        // Text this engine just serialized always parses back.
+        let data = serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data));
+        Event { tenant_id: tenant_id.to_owned(), seq: self.seq, booking_id, kind, actor, at, data }
+    }
+}
+
+// Event data of booking changes, serialized without an intermediate `Value`
+// (the same JSON as `json!` gave, keys aside).
+#[derive(Serialize)]
+struct BookingData<'a> {
+    booking: &'a Booking,
+}
+
+#[derive(Serialize)]
+struct StatusChanged<'a> {
+    booking: &'a Booking,
+    previous_status: Status,
+}
+
+#[derive(Serialize)]
+struct Moved<'a> {
+    booking: &'a Booking,
+    previous: Place<'a>,
+}
+
+#[derive(Serialize)]
+struct Place<'a> {
+    resource_id: &'a str,
+    start: Timestamp,
+    end: Timestamp,
+}
+
 /// A new booking validated before any store access, with its fingerprint.
 struct CheckedBooking {
     new: NewBooking,
@@ -723,26 +767,25 @@ impl Write<'_> {
         Ok(())
     }
 
-    fn event(&mut self, booking_id: Option<&str>, kind: EventType, data: serde_json::Value) -> Result<()> {
+    fn event(&mut self, booking_id: Option<&str>, kind: EventType, data: &impl Serialize) -> Result<()> {
         let actor = self.actor.clone();
         self.event_as(actor, booking_id, kind, data)
     }
 
+    /// Appends an event. Its data goes straight to JSON text; a `Value` is
+    /// built only if someone subscribes (see `Recorded`).
     fn event_as(
         &mut self,
         actor: String,
         booking_id: Option<&str>,
         kind: EventType,
-        data: serde_json::Value,
+        data: &impl Serialize,
     ) -> Result<()> {
-        let event = self.tx.append_event(NewEvent {
-            booking_id: booking_id.map(str::to_owned),
-            kind,
-            actor,
-            at: self.now,
-            data,
-        })?;
-        self.events.push(event);
+        let data = serde_json::to_string(data).map_err(|e| Error::internal(format!("event data: {e}")))?;
+        let event = NewEvent { booking_id: booking_id.map(str::to_owned), kind, actor, at: self.now, data };
+        let seq = self.tx.append_event(&event)?;
+        let touched = crate::model::event::touched_in_json(&event.data);
+        self.events.push(Recorded { seq, event, touched });
         Ok(())
     }
 
@@ -801,7 +844,7 @@ impl Write<'_> {
             idempotency_key: new.idempotency_key,
         };
         self.tx.insert_booking(&booking, &request_hash)?;
-        self.event(Some(&booking.id), EventType::Created, json!({ "booking": booking }))?;
+        self.event(Some(&booking.id), EventType::Created, &BookingData { booking: &booking })?;
         Ok(booking)
     }
 
@@ -850,13 +893,17 @@ impl Write<'_> {
         next.version = current.version + 1;
         next.updated_at = self.now;
         self.tx.update_booking(&next, current.version)?;
-        let data = if kind == EventType::Rescheduled {
-            json!({ "booking": next, "previous": {
-                "resource_id": current.resource_id, "start": current.start, "end": current.end } })
+        if kind == EventType::Rescheduled {
+            let previous = Place { resource_id: &current.resource_id, start: current.start, end: current.end };
+            self.event_as(actor, Some(&next.id), kind, &Moved { booking: &next, previous })?;
         } else {
-            json!({ "booking": next, "previous_status": current.status })
-        };
-        self.event_as(actor, Some(&next.id), kind, data)?;
+            self.event_as(
+                actor,
+                Some(&next.id),
+                kind,
+                &StatusChanged { booking: &next, previous_status: current.status },
+            )?;
+        }
         Ok(next)
     }
 

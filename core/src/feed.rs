@@ -45,6 +45,12 @@ impl Feed {
         Subscription { receiver, lagged }
     }
 
+    /// Whether anyone may be listening (dropped subscriptions count until
+    /// the next publish notices them).
+    pub(crate) fn has_subscribers(&self) -> bool {
+        !self.lock().is_empty()
+    }
+
     /// Hands committed events to every subscriber without blocking. Called
     /// with the engine's publish lock held, so events arrive in `seq` order.
     pub(crate) fn publish(&self, events: &[Event]) {

@@ -54,7 +54,7 @@ impl Tenant {
             }
             let next = Availability::from_rules(&resource_id, rules, current.version + 1, Some(w.now));
             w.tx.put_availability(&next)?;
-            w.event(None, EventType::AvailabilitySet, json!({ "availability": next, "previous": current }))?;
+            w.event(None, EventType::AvailabilitySet, &json!({ "availability": next, "previous": current }))?;
             Ok(next)
         })
     }

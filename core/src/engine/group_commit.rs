@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::{Inner, Write};
+use super::{Inner, Recorded, Write};
 use crate::error::{Error, Result};
 use crate::model::Event;
 
@@ -320,7 +320,7 @@ fn run_in_transaction(inner: &Inner, tenant_id: &str, jobs: &mut [Box<dyn Job>])
         shared,
         protected: false,
     };
-    let mut committed: Vec<Event> = Vec::new();
+    let mut committed: Vec<Recorded> = Vec::new();
     // Jobs whose success depends on the commit.
     let mut succeeded = Vec::with_capacity(jobs.len());
     for (index, job) in jobs.iter_mut().enumerate() {
@@ -368,9 +368,12 @@ fn run_in_transaction(inner: &Inner, tenant_id: &str, jobs: &mut [Box<dyn Job>])
         return Ok(());
     }
     if let Some(last) = committed.last() {
-        let touched: Vec<&str> = committed.iter().flat_map(|e| e.touched_resources()).collect();
+        let touched: Vec<&str> = committed.iter().flat_map(|r| r.touched.iter().map(String::as_str)).collect();
         inner.cache.invalidate(tenant_id, &touched, last.seq);
     }
-    inner.feed.publish(&committed);
+    if inner.feed.has_subscribers() {
+        let events: Vec<Event> = committed.into_iter().map(|r| r.into_event(tenant_id)).collect();
+        inner.feed.publish(&events);
+    }
     Ok(())
 }

@@ -30,7 +30,8 @@ pub struct NewEvent {
     pub kind: EventType,
     pub actor: String,
     pub at: Timestamp,
-    pub data: serde_json::Value,
+    /// The event's data as JSON text (an object), written as it is.
+    pub data: String,
 }
 
 /// A resolved `list_bookings` request: every filter validated, keyset
@@ -167,8 +168,8 @@ pub trait Transaction {
     /// Holds whose expiry is at or before `now`, oldest expiry first.
     fn expired_holds(&mut self, now: Timestamp, limit: usize) -> Result<Vec<Booking>>;
 
-    /// Appends an event with the tenant's next `seq`.
-    fn append_event(&mut self, event: NewEvent) -> Result<Event>;
+    /// Appends an event with the tenant's next `seq`; returns that `seq`.
+    fn append_event(&mut self, event: &NewEvent) -> Result<i64>;
     /// Events with `seq > since`, ascending.
     fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>>;
     /// A booking's events, ascending.

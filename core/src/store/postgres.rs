@@ -803,7 +803,7 @@ impl Transaction for PgTransaction {
         )
     }
 
-    fn append_event(&mut self, e: NewEvent) -> Result<Event> {
+    fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
         let tenant_id = self.tenant_id.clone();
         let seq: i64 = match self
             .query_opt("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", &[&tenant_id])?
@@ -812,10 +812,10 @@ impl Transaction for PgTransaction {
             None => return Err(Error::internal("event for a tenant without a row")),
         };
         self.execute(
-            &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb)"),
             &[&tenant_id, &seq, &e.booking_id, &e.kind.as_str(), &e.actor, &at(e.at)?, &e.data],
         )?;
-        Ok(Event { tenant_id, seq, booking_id: e.booking_id, kind: e.kind, actor: e.actor, at: e.at, data: e.data })
+        Ok(seq)
     }
 
     fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>> {

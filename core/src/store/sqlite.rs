@@ -844,22 +844,14 @@ impl Transaction for SqliteTransaction<'_> {
         Ok(rows.into_iter().map(|s| s.booking).collect())
     }
 
-    fn append_event(&mut self, e: NewEvent) -> Result<Event> {
+    fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
         let seq = self.current_seq()? + 1;
         self.execute(
             &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-            params![self.tenant_id, seq, e.booking_id, e.kind.as_str(), e.actor, e.at.as_micros(), to_json(&e.data)?,],
+            params![self.tenant_id, seq, e.booking_id, e.kind.as_str(), e.actor, e.at.as_micros(), e.data],
         )?;
         self.seq = Some(seq);
-        Ok(Event {
-            tenant_id: self.tenant_id.clone(),
-            seq,
-            booking_id: e.booking_id,
-            kind: e.kind,
-            actor: e.actor,
-            at: e.at,
-            data: e.data,
-        })
+        Ok(seq)
     }
 
     fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>> {
