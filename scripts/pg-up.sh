@@ -8,7 +8,10 @@
 # Everything lives in one short temp dir ($PGBASE: data/, sock/, log), the
 # server listens on 127.0.0.1 only (port $PGPORT_TEST, default 54329, or the
 # next free one), trusts every local connection and skips fsync: test data
-# only. Database `postgres` gets the btree_gist extension, and a role
+# only. HOLDFAST_PG_DURABLE=1 starts it durable instead (fsync,
+# synchronous_commit and full_page_writes on), for benchmarks whose figures
+# must include the flush (benches/compare.sh); the data is still thrown
+# away. Database `postgres` gets the btree_gist extension, and a role
 # `holdfast_app` (LOGIN, NOSUPERUSER, NOBYPASSRLS) exists for row-level
 # security tests. PostgreSQL refuses to run as root, so as root the server
 # runs as the Debian `postgres` OS user (see TOOLCHAIN.md, pitfall 9).
@@ -24,6 +27,13 @@ die() {
 
 port="${PGPORT_TEST:-54329}"
 [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1024 ] && [ "$port" -le 65000 ] || die "PGPORT_TEST=$port is not a port"
+
+# Tests want speed, so commits skip the flush; a durability benchmark must not.
+case "${HOLDFAST_PG_DURABLE:-0}" in
+  0 | "") durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+  1) durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+  *) die "HOLDFAST_PG_DURABLE=$HOLDFAST_PG_DURABLE: expected 1 (durable) or 0/unset (test settings)" ;;
+esac
 
 # ---------------------------------------------------------------- binaries
 
@@ -113,7 +123,7 @@ for _attempt in $(seq 1 50); do
   chown "$PGUSER_OS" "$PGBASE/log"
   started=yes
   if as_pg "$BIN/pg_ctl" -D "$PGBASE/data" -l "$PGBASE/log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $PGBASE/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PGBASE/sock $durability" \
     start >/dev/null; then
     break
   fi
@@ -138,7 +148,7 @@ GRANT CREATE ON DATABASE postgres TO holdfast_app;
 SQL
 
 done=yes
-log "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') up on 127.0.0.1:$port (PGBASE=$PGBASE)"
+log "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') up on 127.0.0.1:$port (PGBASE=$PGBASE, $durability)"
 printf 'export PGBASE=%q\n' "$PGBASE"
 printf 'export HOLDFAST_TEST_POSTGRES_URL=%q\n' "postgres://postgres@127.0.0.1:$port/postgres"
 printf 'export HOLDFAST_TEST_POSTGRES_APP_URL=%q\n' "postgres://holdfast_app@127.0.0.1:$port/postgres"
