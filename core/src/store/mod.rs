@@ -122,8 +122,9 @@ pub trait Store: Send + Sync {
 pub trait Transaction {
     fn tenant(&mut self) -> Result<Option<TenantInfo>>;
     /// The decision instant of this write: the later of `clock_now` and
-    /// every earlier decision of the tenant, recorded for the next writer.
-    /// `clock_now` itself for a tenant that does not exist yet.
+    /// every earlier decision of the tenant, recorded for the next writer
+    /// (at the latest by a commit that changes anything). `clock_now`
+    /// itself for a tenant that does not exist yet.
     fn decision_instant(&mut self, clock_now: Timestamp) -> Result<Timestamp>;
     fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()>;
 

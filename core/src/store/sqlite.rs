@@ -218,6 +218,10 @@ struct SqliteTransaction<'a> {
     stored_seq: Option<i64>,
     /// `seq` when the open savepoint was taken.
     savepoint_seq: Option<i64>,
+    /// The decision instant handed out, recorded at commit.
+    decision: Option<i64>,
+    /// The connection's change counter when the transaction began.
+    changes_at_begin: u64,
     /// `max_booking_length_us` of resources read in this transaction, so a
     /// batch reads it once per resource and skips UPDATEs that change
     /// nothing. Forgotten on a rollback to a savepoint.
@@ -235,6 +239,7 @@ impl<'a> SqliteTransaction<'a> {
         turn: Option<MutexGuard<'a, ()>>,
     ) -> Result<Box<dyn Transaction + 'a>> {
         conn.prepare_cached(begin).and_then(|mut stmt| stmt.execute([])).map_err(map_err)?;
+        let changes_at_begin = conn.total_changes();
         Ok(Box::new(SqliteTransaction {
             conn,
             tenant_id: tenant_id.to_owned(),
@@ -242,6 +247,8 @@ impl<'a> SqliteTransaction<'a> {
             seq: None,
             stored_seq: None,
             savepoint_seq: None,
+            decision: None,
+            changes_at_begin,
             longest: HashMap::new(),
             _turn: turn,
         }))
@@ -470,13 +477,24 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn decision_instant(&mut self, clock_now: Timestamp) -> Result<Timestamp> {
-        let recorded: Option<i64> = self.query_one(
-            "UPDATE tenants SET last_decision_us = MAX(COALESCE(last_decision_us, ?2), ?2)
-             WHERE id = ?1 RETURNING last_decision_us",
-            params![self.tenant_id, clock_now.as_micros()],
-            |r| r.get(0),
+        // Read now, recorded at commit together with `last_seq` (one UPDATE,
+        // and none at all for a transaction that changed nothing: nobody can
+        // read the row in between, the write lock is held).
+        let row: Option<(Option<i64>, i64)> = self.query_one(
+            "SELECT last_decision_us, last_seq FROM tenants WHERE id = ?1",
+            params![self.tenant_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(recorded.map_or(clock_now, Timestamp::from_micros))
+        let now = match row {
+            Some((recorded, seq)) => {
+                self.seq = Some(seq);
+                self.stored_seq = Some(seq);
+                recorded.map_or(clock_now, |at| Timestamp::from_micros(at).max(clock_now))
+            }
+            None => clock_now,
+        };
+        self.decision = Some(now.as_micros());
+        Ok(now)
     }
 
     fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()> {
@@ -970,10 +988,12 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        if self.seq != self.stored_seq {
+        if self.seq != self.stored_seq || self.conn.total_changes() != self.changes_at_begin {
             self.execute(
-                "UPDATE tenants SET last_seq = ?2 WHERE id = ?1",
-                params![self.tenant_id, self.seq.unwrap_or_default()],
+                "UPDATE tenants SET last_seq = COALESCE(?2, last_seq),
+                     last_decision_us = MAX(COALESCE(last_decision_us, ?3), COALESCE(?3, last_decision_us))
+                 WHERE id = ?1",
+                params![self.tenant_id, self.seq, self.decision],
             )?;
         }
         // On failure the transaction is still open and Drop rolls it back.
