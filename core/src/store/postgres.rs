@@ -9,12 +9,13 @@
 //! security keyed by the transaction-local setting `holdfast.tenant_id`
 //! keeps every statement inside its tenant.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{NoTls, Row};
+use postgres::{Client, NoTls, Row, Statement};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use serde_json::Value;
@@ -34,7 +35,64 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_api_keys.sql"),
 ];
 
-type Manager = PostgresConnectionManager<NoTls>;
+/// Statements prepared per pooled connection, at most (then forgotten and
+/// prepared again).
+const PREPARED_STATEMENTS_MAX: usize = 256;
+
+/// A pooled client that prepares each statement once: the `postgres` crate
+/// otherwise parses every statement anew, a round trip per call.
+struct PgConnection {
+    client: Client,
+    prepared: HashMap<String, Statement>,
+}
+
+impl PgConnection {
+    fn prepared(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        if self.prepared.len() >= PREPARED_STATEMENTS_MAX {
+            self.prepared.clear();
+        }
+        self.prepared.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl std::ops::Deref for PgConnection {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for PgConnection {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+/// `r2d2_postgres`'s manager, handing out [`PgConnection`]s.
+struct Manager(PostgresConnectionManager<NoTls>);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<PgConnection, postgres::Error> {
+        Ok(PgConnection { client: self.0.connect()?, prepared: HashMap::new() })
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> std::result::Result<(), postgres::Error> {
+        self.0.is_valid(&mut conn.client)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        self.0.has_broken(&mut conn.client)
+    }
+}
 
 /// The PostgreSQL implementation of [`Store`].
 pub struct PostgresStore {
@@ -77,7 +135,7 @@ impl PostgresStore {
             .max_size(options.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(options.busy_timeout)
-            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+            .build_unchecked(Manager(PostgresConnectionManager::new(config, NoTls)));
         let store = PostgresStore { pool };
         store.migrate()?;
         Ok(store)
@@ -227,15 +285,18 @@ impl PgTransaction {
     }
 
     fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
-        self.conn.execute(sql, params).map_err(map_err)
+        let statement = self.conn.prepared(sql).map_err(map_err)?;
+        self.conn.execute(&statement, params).map_err(map_err)
     }
 
     fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        self.conn.query(sql, params).map_err(map_err)
+        let statement = self.conn.prepared(sql).map_err(map_err)?;
+        self.conn.query(&statement, params).map_err(map_err)
     }
 
     fn query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
-        self.conn.query_opt(sql, params).map_err(map_err)
+        let statement = self.conn.prepared(sql).map_err(map_err)?;
+        self.conn.query_opt(&statement, params).map_err(map_err)
     }
 
     fn bookings(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Booking>> {
@@ -276,7 +337,8 @@ impl PgTransaction {
     /// never fire, but if it does the caller learns the truth (capacity),
     /// not "internal error".
     fn booking_write(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)], resource_id: &str) -> Result<u64> {
-        self.conn.execute(sql, params).map_err(|e| {
+        let statement = self.conn.prepared(sql).map_err(map_err)?;
+        self.conn.execute(&statement, params).map_err(|e| {
             if e.code() == Some(&SqlState::EXCLUSION_VIOLATION) {
                 Error::Conflict { resource_id: resource_id.to_owned(), conflicts: Vec::new() }
             } else {
