@@ -35,6 +35,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_api_keys.sql"),
 ];
 
+/// `tenant_id` as a SQL string literal, for the statements that open a
+/// transaction in one round trip. Tenant ids are `[A-Za-z0-9_-]` (checked by
+/// the engine, and again here, so nothing else can reach the SQL text).
+fn tenant_literal(tenant_id: &str) -> Result<String> {
+    if tenant_id.is_empty() || !tenant_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(Error::internal(format!("tenant id {tenant_id:?} reached the store unvalidated")));
+    }
+    Ok(format!("'{tenant_id}'"))
+}
+
 /// Statements prepared per pooled connection, at most (then forgotten and
 /// prepared again).
 const PREPARED_STATEMENTS_MAX: usize = 256;
@@ -216,14 +226,13 @@ fn map_err(error: postgres::Error) -> Error {
 
 impl Store for PostgresStore {
     fn write(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>> {
-        let mut tx = PgTransaction::begin(self.connection()?, tenant_id, "BEGIN")?;
         // One writer per tenant at a time, across every process and machine
         // (keyed by schema too: advisory locks are database-wide).
-        tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-tenant:' || $1))",
-            &[&tenant_id],
-        )?;
-        Ok(Box::new(tx))
+        let lock = format!(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':holdfast-tenant:' || {}))",
+            tenant_literal(tenant_id)?
+        );
+        Ok(Box::new(PgTransaction::begin(self.connection()?, tenant_id, "BEGIN", &lock)?))
     }
 
     fn read(&self, tenant_id: &str) -> Result<Box<dyn Transaction + '_>> {
@@ -231,6 +240,7 @@ impl Store for PostgresStore {
             self.connection()?,
             tenant_id,
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "",
         )?))
     }
 
@@ -275,12 +285,17 @@ struct PgTransaction {
 }
 
 impl PgTransaction {
-    fn begin(mut conn: PooledConnection<Manager>, tenant_id: &str, begin: &str) -> Result<Self> {
-        conn.batch_execute(begin).map_err(map_err)?;
+    /// Begins, binds the transaction to `tenant_id` and runs `then`, in one
+    /// round trip (the simple-query protocol takes several statements).
+    fn begin(conn: PooledConnection<Manager>, tenant_id: &str, begin: &str, then: &str) -> Result<Self> {
+        // The tenant setting is transaction-local: gone at COMMIT or
+        // ROLLBACK, so a pooled connection never carries one tenant's
+        // setting into another's call.
+        let sql =
+            format!("{begin}; SELECT set_config('holdfast.tenant_id', {}, true); {then}", tenant_literal(tenant_id)?);
         let mut tx = PgTransaction { conn, tenant_id: tenant_id.to_owned(), open: true };
-        // Transaction-local: gone at COMMIT or ROLLBACK, so a pooled
-        // connection never carries one tenant's setting into another's call.
-        tx.execute("SELECT set_config('holdfast.tenant_id', $1, true)", &[&tenant_id])?;
+        // Dropping `tx` on failure rolls back whatever began.
+        tx.conn.batch_execute(&sql).map_err(map_err)?;
         Ok(tx)
     }
 
