@@ -45,6 +45,15 @@ fn tenant_literal(tenant_id: &str) -> Result<String> {
     Ok(format!("'{tenant_id}'"))
 }
 
+/// `at` as a `timestamptz` literal (RFC 3339 with microseconds).
+fn instant_literal(at: Timestamp) -> Result<String> {
+    let text = at.to_string();
+    if !text.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | '.' | 'Z')) {
+        return Err(Error::internal(format!("instant {text:?} has no RFC 3339 form")));
+    }
+    Ok(format!("'{text}'::timestamptz"))
+}
+
 /// Statements prepared per pooled connection, at most (then forgotten and
 /// prepared again).
 const PREPARED_STATEMENTS_MAX: usize = 256;
@@ -282,6 +291,17 @@ struct PgTransaction {
     tenant_id: String,
     /// Still to be committed or rolled back.
     open: bool,
+    /// Writes: the tenant's last event `seq`, read with the decision
+    /// instant, bumped here per event and stored with the instant in the
+    /// round trip that commits (the advisory lock keeps other writers out).
+    seq: Option<i64>,
+    /// `seq` when the open savepoint was taken.
+    savepoint_seq: Option<i64>,
+    /// The decision instant handed out, recorded at commit.
+    decision: Option<Timestamp>,
+    /// `max_booking_length_us` of resources read in this transaction (see
+    /// the SQLite store); forgotten on a rollback to a savepoint.
+    longest: HashMap<String, i64>,
 }
 
 impl PgTransaction {
@@ -293,7 +313,15 @@ impl PgTransaction {
         // setting into another's call.
         let sql =
             format!("{begin}; SELECT set_config('holdfast.tenant_id', {}, true); {then}", tenant_literal(tenant_id)?);
-        let mut tx = PgTransaction { conn, tenant_id: tenant_id.to_owned(), open: true };
+        let mut tx = PgTransaction {
+            conn,
+            tenant_id: tenant_id.to_owned(),
+            open: true,
+            seq: None,
+            savepoint_seq: None,
+            decision: None,
+            longest: HashMap::new(),
+        };
         // Dropping `tx` on failure rolls back whatever began.
         tx.conn.batch_execute(&sql).map_err(map_err)?;
         Ok(tx)
@@ -325,6 +353,11 @@ impl PgTransaction {
     /// The longest booking ever placed on any of `resource_ids` (every
     /// resource of the tenant when empty); `None` when none of them exists.
     fn longest_booking_us(&mut self, resource_ids: &[String]) -> Result<Option<i64>> {
+        if let [resource_id] = resource_ids
+            && let Some(&longest) = self.longest.get(resource_id)
+        {
+            return Ok(Some(longest));
+        }
         let tenant_id = self.tenant_id.clone();
         let row = if resource_ids.is_empty() {
             self.query_opt("SELECT MAX(max_booking_length_us) FROM resources WHERE tenant_id = $1", &[&tenant_id])?
@@ -334,17 +367,42 @@ impl PgTransaction {
                 &[&tenant_id, &resource_ids],
             )?
         };
-        row.map(|r| get::<Option<i64>>(&r, 0)).transpose().map(Option::flatten)
+        let longest = row.map(|r| get::<Option<i64>>(&r, 0)).transpose().map(Option::flatten)?;
+        if let ([resource_id], Some(longest)) = (resource_ids, longest) {
+            self.longest.insert(resource_id.clone(), longest);
+        }
+        Ok(longest)
     }
 
     fn record_booking_length(&mut self, booking: &Booking) -> Result<()> {
+        let length = booking.interval().len_us();
+        if self.longest.get(&booking.resource_id).is_some_and(|&longest| longest >= length) {
+            return Ok(());
+        }
         let tenant_id = self.tenant_id.clone();
         self.execute(
             "UPDATE resources SET max_booking_length_us = $3
              WHERE tenant_id = $1 AND id = $2 AND max_booking_length_us < $3",
-            &[&tenant_id, &booking.resource_id, &booking.interval().len_us()],
+            &[&tenant_id, &booking.resource_id, &length],
         )?;
+        if let Some(longest) = self.longest.get_mut(&booking.resource_id) {
+            *longest = length;
+        }
         Ok(())
+    }
+
+    /// The tenant's last event `seq` in this transaction.
+    fn current_seq(&mut self) -> Result<i64> {
+        if let Some(seq) = self.seq {
+            return Ok(seq);
+        }
+        let tenant_id = self.tenant_id.clone();
+        let seq = match self.query_opt("SELECT last_seq FROM tenants WHERE id = $1", &[&tenant_id])? {
+            Some(row) => get(&row, 0)?,
+            None => return Err(Error::internal("event for a tenant without a row")),
+        };
+        self.seq = Some(seq);
+        Ok(seq)
     }
 
     /// A booking write whose refusal by the exclusion constraint is
@@ -506,16 +564,19 @@ impl Transaction for PgTransaction {
     }
 
     fn decision_instant(&mut self, clock_now: Timestamp) -> Result<Timestamp> {
+        // Read now, recorded by the commit (under the tenant's advisory
+        // lock nobody else reads or writes it in between).
         let tenant_id = self.tenant_id.clone();
-        let row = self.query_opt(
-            "UPDATE tenants SET last_decision_at = GREATEST(COALESCE(last_decision_at, $2), $2)
-             WHERE id = $1 RETURNING last_decision_at",
-            &[&tenant_id, &at(clock_now)?],
-        )?;
-        match row {
-            Some(row) => ts(&row, 0),
-            None => Ok(clock_now),
-        }
+        let row = self.query_opt("SELECT last_decision_at, last_seq FROM tenants WHERE id = $1", &[&tenant_id])?;
+        let now = match row {
+            Some(row) => {
+                self.seq = Some(get(&row, 1)?);
+                ts_opt(&row, 0)?.map_or(clock_now, |recorded| recorded.max(clock_now))
+            }
+            None => clock_now,
+        };
+        self.decision = Some(now);
+        Ok(now)
     }
 
     fn insert_tenant(&mut self, tenant: &TenantInfo) -> Result<()> {
@@ -882,16 +943,12 @@ impl Transaction for PgTransaction {
 
     fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
         let tenant_id = self.tenant_id.clone();
-        let seq: i64 = match self
-            .query_opt("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq", &[&tenant_id])?
-        {
-            Some(row) => get(&row, 0)?,
-            None => return Err(Error::internal("event for a tenant without a row")),
-        };
+        let seq = self.current_seq()? + 1;
         self.execute(
             &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb)"),
             &[&tenant_id, &seq, &e.booking_id, &e.kind.as_str(), &e.actor, &at(e.at)?, &e.data],
         )?;
+        self.seq = Some(seq);
         Ok(seq)
     }
 
@@ -918,6 +975,9 @@ impl Transaction for PgTransaction {
     }
 
     fn last_seq(&mut self) -> Result<i64> {
+        if let Some(seq) = self.seq {
+            return Ok(seq);
+        }
         let tenant_id = self.tenant_id.clone();
         self.query_opt("SELECT last_seq FROM tenants WHERE id = $1", &[&tenant_id])?.map_or(Ok(0), |r| get(&r, 0))
     }
@@ -996,7 +1056,9 @@ impl Transaction for PgTransaction {
     }
 
     fn savepoint(&mut self) -> Result<()> {
-        self.conn.batch_execute("SAVEPOINT job").map_err(map_err)
+        self.conn.batch_execute("SAVEPOINT job").map_err(map_err)?;
+        self.savepoint_seq = self.seq;
+        Ok(())
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
@@ -1006,13 +1068,29 @@ impl Transaction for PgTransaction {
     fn rollback_to_savepoint(&mut self) -> Result<()> {
         // Also ends the "current transaction is aborted" state a failed
         // statement leaves behind.
-        self.conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job").map_err(map_err)
+        self.conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job").map_err(map_err)?;
+        self.seq = self.savepoint_seq;
+        self.longest.clear();
+        Ok(())
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        // On failure the transaction is still open and Drop rolls it back
-        // (or the server does, when the connection is gone).
-        self.conn.batch_execute("COMMIT").map_err(map_err)?;
+        // Records the seq and the decision instant, then commits, in one
+        // round trip. On failure the transaction is still open and Drop
+        // rolls it back (or the server does, when the connection is gone).
+        let record = match (self.seq, self.decision) {
+            (Some(seq), Some(decision)) => {
+                let decision = instant_literal(decision)?;
+                format!(
+                    "UPDATE tenants SET last_seq = {seq},
+                         last_decision_at = GREATEST(COALESCE(last_decision_at, {decision}), {decision})
+                     WHERE id = {}; ",
+                    tenant_literal(&self.tenant_id)?
+                )
+            }
+            _ => String::new(),
+        };
+        self.conn.batch_execute(&format!("{record}COMMIT")).map_err(map_err)?;
         self.open = false;
         Ok(())
     }
