@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use holdfast::{Engine, NewApiKey, PageRequest, Role};
+use holdfast::{Durability, Engine, EngineBuilder, NewApiKey, PageRequest, Role};
 
 use crate::serve::{self, HttpOptions};
 
@@ -70,6 +70,11 @@ pub struct StoreArgs {
 
 impl StoreArgs {
     pub fn open(&self) -> holdfast::Result<Engine> {
+        self.builder()?.open()
+    }
+
+    /// The engine's builder with these settings (the store opens on `open()`).
+    pub fn builder(&self) -> holdfast::Result<EngineBuilder> {
         let mut builder = Engine::builder().url(self.db.clone());
         if let Some(n) = self.pool_size {
             builder = builder.pool_size(n);
@@ -87,8 +92,56 @@ impl StoreArgs {
             })?;
             builder = builder.default_hold_ttl(ttl);
         }
-        builder.open()
+        Ok(builder)
     }
+}
+
+/// How a serving engine commits writes (unset ones keep the core's defaults;
+/// the core refuses values out of its range when the engine opens).
+#[derive(Debug, Clone, Args)]
+pub struct WriteArgs {
+    /// What an acknowledged write survives: `full` flushes every commit to
+    /// disk (survives a power loss); `normal` survives a crash of the
+    /// process, but the last commits may be lost with the machine (SQLite
+    /// synchronous=NORMAL, PostgreSQL synchronous_commit=off).
+    #[arg(long, env = "HOLDFAST_DURABILITY", value_name = "full|normal", value_parser = parse_durability,
+          default_value = Durability::default().as_str())]
+    pub durability: Durability,
+    /// Most concurrent writes of one tenant that share a transaction and a
+    /// commit (core default 128; 1 turns grouping off).
+    #[arg(long, env = "HOLDFAST_WRITE_BATCH_MAX")]
+    pub write_batch_max: Option<usize>,
+    /// How long a batch waits for more writes after a shared one, in
+    /// milliseconds (fractions allowed; core default 0, at most 10).
+    #[arg(long, env = "HOLDFAST_WRITE_LINGER_MS", value_name = "MS", value_parser = parse_ms)]
+    pub write_linger_ms: Option<Duration>,
+}
+
+impl WriteArgs {
+    pub fn apply(&self, builder: EngineBuilder) -> EngineBuilder {
+        let mut builder = builder.durability(self.durability);
+        if let Some(n) = self.write_batch_max {
+            builder = builder.write_batch_max(n);
+        }
+        if let Some(linger) = self.write_linger_ms {
+            builder = builder.write_linger(linger);
+        }
+        builder
+    }
+}
+
+/// The core's parser, so the accepted names are the core's.
+fn parse_durability(text: &str) -> Result<Durability, String> {
+    text.parse().map_err(|e: holdfast::Error| e.to_string())
+}
+
+/// Milliseconds, fractions allowed, as a duration.
+fn parse_ms(text: &str) -> Result<Duration, String> {
+    let ms: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of milliseconds"))?;
+    if ms.is_nan() || ms < 0.0 {
+        return Err("must not be negative".into());
+    }
+    Duration::try_from_secs_f64(ms / 1_000.0).map_err(|_| "out of range".into())
 }
 
 /// How the HTTP side behaves.
@@ -150,7 +203,15 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
+    pub writes: WriteArgs,
+    #[command(flatten)]
     pub http: HttpArgs,
+}
+
+impl ServeArgs {
+    pub fn open(&self) -> holdfast::Result<Engine> {
+        self.writes.apply(self.store.builder()?).open()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +219,8 @@ pub struct DemoArgs {
     /// The SQLite file, relative to the working directory (replaced each run).
     #[arg(long, env = "HOLDFAST_DEMO_FILE", default_value = "holdfast-demo.db")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub writes: WriteArgs,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -244,7 +307,7 @@ fn failed(e: holdfast::Error) -> String {
 fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve(args) => {
-            let engine = args.store.open().map_err(failed)?;
+            let engine = args.open().map_err(failed)?;
             outside_runtime(engine, |engine| {
                 serve::serve(engine, args.http.options(), |addr| {
                     tracing::info!(%addr, "holdfast-server listening");
@@ -252,7 +315,7 @@ fn run(command: Command) -> Result<(), String> {
             })
         }
         Command::Demo(args) => {
-            let (engine, seeded) = crate::demo::prepare(&args.file)?;
+            let (engine, seeded) = crate::demo::prepare(&args.file, &args.writes)?;
             let file = args.file.display().to_string();
             outside_runtime(engine, |engine| crate::demo::serve(engine, file, seeded, args.http.options()))
         }

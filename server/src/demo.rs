@@ -11,6 +11,7 @@ use holdfast::{
 };
 use tokio::net::TcpListener;
 
+use crate::cli::WriteArgs;
 use crate::serve::{HttpOptions, serve_on};
 
 /// The seeded tenant.
@@ -25,7 +26,7 @@ pub struct Seeded {
 }
 
 /// Replaces the demo file and seeds it (synchronous: call outside a runtime).
-pub fn prepare(file: &Path) -> Result<(Engine, Seeded), String> {
+pub fn prepare(file: &Path, writes: &WriteArgs) -> Result<(Engine, Seeded), String> {
     if file.is_absolute() || file.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
         return Err(format!("the demo file must stay under the working directory: {}", file.display()));
     }
@@ -40,7 +41,10 @@ pub fn prepare(file: &Path) -> Result<(Engine, Seeded), String> {
     }
     let url = format!("sqlite://{}", file.display());
     let fail = |e: holdfast::Error| format!("seeding the demo failed: {}: {e}", e.code());
-    let engine = Engine::open(&url).map_err(fail)?;
+    let engine = writes
+        .apply(Engine::builder().url(url))
+        .open()
+        .map_err(|e| format!("cannot open the demo store: {}: {e}", e.code()))?;
     let seeded = seed(&engine).map_err(fail)?;
     Ok((engine, seeded))
 }

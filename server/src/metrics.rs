@@ -1,6 +1,7 @@
 //! Prometheus metrics (`GET /metrics`, OpenMetrics text): requests by route
 //! and status, latency histograms, booking writes by outcome, conflicts,
-//! the engine's read-cache counters and holds expired by the sweeper.
+//! the engine's read-cache and group-commit counters and holds expired by
+//! the sweeper.
 //!
 //! Everything is recorded by one middleware from the matched route and the
 //! answer (status and error code), so handlers carry no metrics code.
@@ -83,7 +84,8 @@ impl Metrics {
         );
         registry.register("conflicts", "Answers with code CONFLICT (capacity would be exceeded)", conflicts.clone());
         registry.register("holds_expired", "Holds turned into expired by the sweeper", holds_expired.clone());
-        registry.register_collector(Box::new(CacheCollector { engine }));
+        registry.register_collector(Box::new(CacheCollector { engine: engine.clone() }));
+        registry.register_collector(Box::new(WriteCollector { engine }));
         Metrics { registry, requests, latency, booking_writes, conflicts, holds_expired }
     }
 
@@ -176,6 +178,31 @@ impl Collector for CacheCollector {
             let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
             gauge.encode(metric)?;
         }
+        Ok(())
+    }
+}
+
+/// The engine's group-commit counters, read at each scrape.
+#[derive(Debug)]
+struct WriteCollector {
+    engine: Engine,
+}
+
+impl Collector for WriteCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let stats = self.engine.write_stats();
+        for (name, help, value) in [
+            ("writes", "Engine writes answered (HTTP requests and the sweeper)", stats.writes),
+            ("write_batches", "Store transactions those writes ran in (group commit)", stats.batches),
+        ] {
+            let counter = ConstCounter::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(metric)?;
+        }
+        let gauge = ConstGauge::new(i64::try_from(stats.queued).unwrap_or(i64::MAX));
+        let metric =
+            encoder.encode_descriptor("write_queue", "Writes waiting for a batch", None, gauge.metric_type())?;
+        gauge.encode(metric)?;
         Ok(())
     }
 }

@@ -61,6 +61,48 @@ async fn metrics_count_requests_outcomes_conflicts_and_the_cache() {
     ));
 }
 
+/// The value of an unlabelled sample `name value` in a scrape.
+#[track_caller]
+fn sample(scrape: &str, name: &str) -> u64 {
+    let line = scrape.lines().find(|l| l.strip_prefix(name).is_some_and(|v| v.starts_with(' ')));
+    line.and_then(|l| l[name.len()..].trim().parse().ok()).unwrap_or_else(|| panic!("no sample {name} in:\n{scrape}"))
+}
+
+#[tokio::test]
+async fn metrics_export_the_engines_write_counters_and_queue() {
+    let f = Fixture::new();
+    let scrape = || async { f.call(Method::GET, "/metrics", None, None, &[]).await.text };
+    let before = scrape().await;
+    for line in
+        ["# TYPE holdfast_writes counter", "# TYPE holdfast_write_batches counter", "# TYPE holdfast_write_queue gauge"]
+    {
+        assert!(before.contains(line), "missing {line:?} in:\n{before}");
+    }
+    // The fixture's own writes (tenants, resources, keys) are counted.
+    let (writes, batches) = (sample(&before, "holdfast_writes_total"), sample(&before, "holdfast_write_batches_total"));
+    assert!(writes > 0 && batches > 0 && batches <= writes, "{writes} writes in {batches} batches");
+    assert_eq!(sample(&before, "holdfast_write_queue"), 0);
+
+    f.book("ada", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z", "confirmed").await;
+    f.post(
+        &f.owner,
+        "/api/v1/bookings",
+        json!({"resource_id": "ada", "start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:00:00Z"}),
+    )
+    .await
+    .expect_error(409, "CONFLICT");
+    f.get(&f.owner, "/api/v1/bookings").await.expect(200);
+
+    // Two writes (a refused one is a write answered too), one request at a
+    // time: each its own batch. Reads are not writes.
+    let after = scrape().await;
+    assert_eq!(sample(&after, "holdfast_writes_total"), writes + 2, "{after}");
+    assert_eq!(sample(&after, "holdfast_write_batches_total"), batches + 2, "{after}");
+    assert_eq!(sample(&after, "holdfast_write_queue"), 0);
+    let stats = f.engine.write_stats();
+    assert_eq!((stats.writes, stats.batches), (writes + 2, batches + 2), "read from the engine at scrape time");
+}
+
 #[tokio::test]
 async fn the_openapi_document_is_3_1_and_lists_every_served_route() {
     let f = Fixture::new();
