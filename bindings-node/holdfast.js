@@ -84,7 +84,7 @@ function wrapSync(name, fn) {
 
 // Methods that answer at once (no I/O); every other method returns a promise.
 const SYNC_METHODS = {
-  Engine: ['tenant', 'cacheStats', 'now'],
+  Engine: ['tenant', 'cacheStats', 'writeStats', 'now'],
   Tenant: ['asActor', 'watch'],
   ManualClock: ['set', 'advance', 'now'],
   Watch: ['stop'],

@@ -44,6 +44,11 @@ export declare class Engine {
   ping(): Promise<void>
   /** Hit, miss and size counters of the read cache (no I/O). */
   cacheStats(): CacheStats
+  /**
+   * How the engine's writes were grouped into transactions (no I/O):
+   * `writes / batches` is the average batch.
+   */
+  writeStats(): WriteStats
   /** The engine's current instant (its clock; no I/O). */
   now(): Date
   /** Whether `close()` has been called. */
@@ -348,6 +353,23 @@ export interface EngineOptions {
    * (core default: 15 min).
    */
   defaultHoldTtlMs?: number
+  /**
+   * What an acknowledged write survives: `'full'` (the core's default)
+   * flushes every commit to disk, so it survives a power loss;
+   * `'normal'` survives a crash of the process, but the last commits may
+   * be lost with the machine.
+   */
+  durability?: 'full' | 'normal'
+  /**
+   * Most concurrent writes of one tenant that share a transaction and a
+   * commit (core default: 128; 1 turns grouping off).
+   */
+  writeBatchMax?: number
+  /**
+   * How long a batch waits for more writes after a shared one, in
+   * milliseconds (core default: 0; at most 10).
+   */
+  writeLingerMs?: number
   /** Where "now" comes from (tests); the system clock when absent. */
   clock?: ManualClock
 }
@@ -650,4 +672,17 @@ export interface WeeklyHours {
   weekday: Weekday
   start: string
   end: string
+}
+
+/** How the engine's writes were grouped into transactions (group commit). */
+export interface WriteStats {
+  /** Writes answered (each call that writes is one, failed ones too). */
+  writes: number
+  /**
+   * Store transactions they ran in: `writes / batches` is the average
+   * batch.
+   */
+  batches: number
+  /** Writes waiting for their batch now. */
+  queued: number
 }

@@ -18,7 +18,7 @@ use crate::clock::ManualClock;
 use crate::convert;
 use crate::error;
 use crate::model::key::ApiKey;
-use crate::model::{CacheStats, TenantInfo};
+use crate::model::{CacheStats, TenantInfo, WriteStats};
 use crate::task::{self, Call};
 use crate::tenant::Tenant;
 
@@ -95,6 +95,18 @@ pub struct EngineOptions<'a> {
     /// How long a hold lasts when a create gives no TTL, in milliseconds
     /// (core default: 15 min).
     pub default_hold_ttl_ms: Option<f64>,
+    /// What an acknowledged write survives: `'full'` (the core's default)
+    /// flushes every commit to disk, so it survives a power loss;
+    /// `'normal'` survives a crash of the process, but the last commits may
+    /// be lost with the machine.
+    #[napi(ts_type = "'full' | 'normal'")]
+    pub durability: Option<String>,
+    /// Most concurrent writes of one tenant that share a transaction and a
+    /// commit (core default: 128; 1 turns grouping off).
+    pub write_batch_max: Option<f64>,
+    /// How long a batch waits for more writes after a shared one, in
+    /// milliseconds (core default: 0; at most 10).
+    pub write_linger_ms: Option<f64>,
     /// Where "now" comes from (tests); the system clock when absent.
     pub clock: Option<ClassInstance<'a, ManualClock>>,
 }
@@ -114,6 +126,16 @@ fn builder(url: String, options: Option<EngineOptions<'_>>) -> Result<holdfast::
     }
     if let Some(ttl) = convert::opt_duration_ms("default_hold_ttl", o.default_hold_ttl_ms)? {
         builder = builder.default_hold_ttl(ttl);
+    }
+    if let Some(name) = &o.durability {
+        builder = builder.durability(name.parse()?);
+    }
+    if let Some(jobs) = convert::opt_whole("write_batch_max", o.write_batch_max)? {
+        builder = builder.write_batch_max(jobs);
+    }
+    if let Some(linger) = convert::opt_duration_ms("write_linger", o.write_linger_ms)? {
+        let linger = linger.to_std().map_err(|_| convert::invalid("write_linger", "must not be negative"))?;
+        builder = builder.write_linger(linger);
     }
     if let Some(clock) = &o.clock {
         builder = builder.clock(clock.core());
@@ -184,6 +206,14 @@ impl Engine {
     pub fn cache_stats(&self, env: Env) -> napi::Result<CacheStats> {
         let engine = self.shared.engine().map_err(|e| error::to_js(&env, &e))?;
         Ok(CacheStats::from_core(engine.cache_stats()))
+    }
+
+    /// How the engine's writes were grouped into transactions (no I/O):
+    /// `writes / batches` is the average batch.
+    #[napi]
+    pub fn write_stats(&self, env: Env) -> napi::Result<WriteStats> {
+        let engine = self.shared.engine().map_err(|e| error::to_js(&env, &e))?;
+        Ok(WriteStats::from_core(engine.write_stats()))
     }
 
     /// The engine's current instant (its clock; no I/O).

@@ -90,6 +90,25 @@ impl CacheStats {
     }
 }
 
+/// How the engine's writes were grouped into transactions (group commit).
+#[napi(object, object_from_js = false)]
+pub struct WriteStats {
+    /// Writes answered (each call that writes is one, failed ones too).
+    pub writes: i64,
+    /// Store transactions they ran in: `writes / batches` is the average
+    /// batch.
+    pub batches: i64,
+    /// Writes waiting for their batch now.
+    pub queued: i64,
+}
+
+impl WriteStats {
+    pub(crate) fn from_core(s: holdfast::WriteStats) -> Self {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        WriteStats { writes: n(s.writes), batches: n(s.batches), queued: n(s.queued as u64) }
+    }
+}
+
 /// Converts every item of a core list.
 pub(crate) fn all<A, B>(items: Vec<A>, f: impl Fn(A) -> Result<B>) -> Result<Vec<B>> {
     items.into_iter().map(f).collect()
