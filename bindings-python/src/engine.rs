@@ -63,9 +63,12 @@ impl Engine {
     /// `postgres://...` when the core was built with PostgreSQL), applying
     /// migrations. Options: `default_hold_ttl` (timedelta), `busy_timeout`
     /// (timedelta or seconds), `pool_size`, `cache_entries` (0 = no read
-    /// cache), `clock` (a `ManualClock`).
+    /// cache), `clock` (a `ManualClock`), `durability` (`"full"` or
+    /// `"normal"`), `write_batch_max` (1 = no group commit), `write_linger`
+    /// (timedelta or seconds).
     #[new]
-    #[pyo3(signature = (url, *, default_hold_ttl = None, busy_timeout = None, pool_size = None, cache_entries = None, clock = None))]
+    #[pyo3(signature = (url, *, default_hold_ttl = None, busy_timeout = None, pool_size = None, cache_entries = None, clock = None, durability = None, write_batch_max = None, write_linger = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         url: String,
@@ -74,6 +77,9 @@ impl Engine {
         pool_size: Option<i64>,
         cache_entries: Option<i64>,
         clock: Option<PyRef<'_, ManualClock>>,
+        durability: Option<String>,
+        write_batch_max: Option<i64>,
+        write_linger: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut builder = holdfast::Engine::builder().url(url);
         if let Some(ttl) = opt_duration("default_hold_ttl", default_hold_ttl)? {
@@ -90,6 +96,15 @@ impl Engine {
         }
         if let Some(clock) = clock {
             builder = builder.clock(clock.0.clone());
+        }
+        if let Some(name) = durability {
+            builder = builder.durability(name.parse().or_raise(py)?);
+        }
+        if let Some(jobs) = opt_count(py, "write_batch_max", write_batch_max)? {
+            builder = builder.write_batch_max(jobs);
+        }
+        if let Some(linger) = wait("write_linger", write_linger)? {
+            builder = builder.write_linger(linger);
         }
         let engine = py.detach(|| builder.open()).or_raise(py)?;
         Ok(Engine { core: RwLock::new(Some(engine)), tenants: Mutex::new(Vec::new()) })
@@ -125,6 +140,17 @@ impl Engine {
         dict.set_item("evictions", stats.evictions)?;
         dict.set_item("entries", stats.entries)?;
         dict.set_item("capacity", stats.capacity)?;
+        Ok(dict)
+    }
+
+    /// How writes were grouped into transactions: `writes`, `batches`
+    /// (`writes / batches` is the average batch), `queued` (waiting now).
+    fn write_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = self.call(py, |e| Ok(e.write_stats()))?;
+        let dict = PyDict::new(py);
+        dict.set_item("writes", stats.writes)?;
+        dict.set_item("batches", stats.batches)?;
+        dict.set_item("queued", stats.queued)?;
         Ok(dict)
     }
 

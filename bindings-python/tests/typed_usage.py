@@ -13,7 +13,7 @@ import holdfast
 def main(url: str = "sqlite::memory:") -> Dict[str, float]:
     utc = timezone.utc
     start = datetime(2026, 12, 7, 9, tzinfo=utc)
-    with holdfast.Engine.open(url, busy_timeout=timedelta(seconds=5)) as engine:
+    with holdfast.Engine.open(url, busy_timeout=timedelta(seconds=5), durability="normal", write_batch_max=64) as engine:
         engine.create_tenant("acme", "Acme Studio")
         t: holdfast.Tenant = engine.tenant("acme")
         ada: holdfast.Resource = t.create_resource(id="ada", name="Ada", timezone="Europe/Berlin", tags=["animator"])
@@ -54,6 +54,8 @@ def main(url: str = "sqlite::memory:") -> Dict[str, float]:
         assert slots
         seqs: List[int] = [event.seq for event in t.events(since=0, timeout=0)]
         assert seqs == list(range(1, len(seqs) + 1))
+        writes: int = engine.write_stats()["writes"]
+        assert writes >= engine.write_stats()["batches"] >= 1
         records = t.utilization(start - timedelta(hours=9), start + timedelta(days=1), group_by="resource")
         hours: Dict[str, float] = {str(r["resource_id"]): float(r["booked_hours"]) for r in records}
         return hours

@@ -20,6 +20,7 @@ Policy = Literal["advisory", "strict"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Role = Literal["owner", "manager", "viewer", "resource"]
 GroupBy = Literal["resource", "project", "day"]
+Durability = Literal["full", "normal"]
 EventType = Literal[
     "tenant_created",
     "resource_created",
@@ -121,6 +122,11 @@ class CacheStats(TypedDict):
     evictions: int
     entries: int
     capacity: int
+
+class WriteStats(TypedDict):
+    writes: int
+    batches: int
+    queued: int
 
 class NewBookingFields(TypedDict, total=False):
     """One item of ``create_bookings``: ``create_booking``'s keyword arguments."""
@@ -394,12 +400,16 @@ class Engine:
         pool_size: int | None = None,
         cache_entries: int | None = None,
         clock: ManualClock | None = None,
+        durability: Durability | None = None,
+        write_batch_max: int | None = None,
+        write_linger: Seconds | None = None,
     ) -> None: ...
     def create_tenant(self, id: str, name: str) -> TenantInfo: ...
     def sweep_expired(self) -> int: ...
     def authenticate(self, token: str) -> ApiKey | None: ...
     def ping(self) -> None: ...
     def cache_stats(self) -> CacheStats: ...
+    def write_stats(self) -> WriteStats: ...
     def now(self) -> datetime: ...
     def subscribe(self) -> Subscription: ...
     def close(self) -> None: ...

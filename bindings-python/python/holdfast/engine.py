@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Dict, List, Literal, Optional, Sequence, Type, TypeVar, Union
 
 from . import _native, analytics
 from .feed import EventFeed
@@ -24,9 +24,15 @@ class Engine(_native.Engine):
     Options: ``default_hold_ttl`` (timedelta), ``busy_timeout`` (timedelta
     or seconds; a store lock held longer is ``StoreUnavailableError``),
     ``pool_size``, ``cache_entries`` (0 turns the read cache off),
-    ``clock`` (a :class:`ManualClock`). Use it as a context manager, or call
-    ``close()``. It is safe to share between threads: every call releases
-    the GIL while the engine works.
+    ``clock`` (a :class:`ManualClock`), ``durability`` (``"full"``, the
+    default: every commit is flushed to disk; ``"normal"``: survives a crash
+    of the process, the last commits may be lost with the machine),
+    ``write_batch_max`` (most concurrent writes sharing one transaction;
+    1 turns group commit off) and ``write_linger`` (timedelta or seconds a
+    batch waits for more writes after a shared one; at most 10 ms);
+    ``write_stats()`` tells how writes were grouped. Use it as a context
+    manager, or call ``close()``. It is safe to share between threads:
+    every call releases the GIL while the engine works.
     """
 
     @classmethod
@@ -39,6 +45,9 @@ class Engine(_native.Engine):
         pool_size: Optional[int] = None,
         cache_entries: Optional[int] = None,
         clock: Optional[_native.ManualClock] = None,
+        durability: Optional[Literal["full", "normal"]] = None,
+        write_batch_max: Optional[int] = None,
+        write_linger: Optional[Union[timedelta, float]] = None,
     ) -> _E:
         """Opens the store at ``url``; see the class documentation."""
         return cls(
@@ -48,6 +57,9 @@ class Engine(_native.Engine):
             pool_size=pool_size,
             cache_entries=cache_entries,
             clock=clock,
+            durability=durability,
+            write_batch_max=write_batch_max,
+            write_linger=write_linger,
         )
 
     def tenant(self, id: str, *, actor: Optional[str] = None) -> Tenant:
