@@ -9,6 +9,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate, TimeDelta, TimeZone};
@@ -42,15 +43,14 @@ const DAY_PATTERNS: [&[(u32, u32)]; 6] = [
     &[(9 * 60, 10 * 60 + 30), (11 * 60 + 30, 13 * 60), (14 * 60, 15 * 60 + 30), (16 * 60 + 30, 18 * 60)],
 ];
 
-fn data_path() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("bench-data").join("availability-1m.db")
+/// The dataset's file, built on first use.
+fn data_path() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| holdfast_benches::cached_dataset("availability-1m.db", build_dataset))
 }
 
 fn url() -> String {
-    format!("sqlite://{}", data_path().display())
+    holdfast_benches::sqlite_url(data_path())
 }
 
 fn resource_id(r: usize) -> String {
@@ -128,18 +128,9 @@ fn bookings_of(r: usize) -> Vec<NewBooking> {
     out
 }
 
-/// Builds the 1M-booking database unless it is complete already.
-fn ensure_dataset() {
-    let path = data_path();
-    let complete = path.with_extension("complete");
-    if complete.exists() {
-        return;
-    }
-    let _ = std::fs::remove_file(&path);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).expect("bench data dir");
-    }
-    let engine = Engine::builder().url(url()).cache_entries(0).open().expect("open bench db");
+/// Builds the 1M-booking database at `url`.
+fn build_dataset(url: &str) {
+    let engine = Engine::builder().url(url).cache_entries(0).open().expect("open bench db");
     engine.create_tenant(TENANT, "Benchmark studio").expect("tenant");
     let tenant = engine.tenant(TENANT).expect("tenant");
     for r in 0..RESOURCES {
@@ -167,7 +158,6 @@ fn ensure_dataset() {
     let total = RESOURCES * BOOKINGS_PER_RESOURCE;
     let secs = started.elapsed().as_secs_f64();
     println!("built {total} bookings in {secs:.1} s ({:.0} bookings/s through create_bookings)", total as f64 / secs);
-    std::fs::write(&complete, b"").expect("marker");
 }
 
 /// An engine on the dataset; `None` keeps the default cache size (4,096
@@ -204,7 +194,6 @@ fn week_query() -> SlotQuery {
 }
 
 fn benches(c: &mut Criterion) {
-    ensure_dataset();
     let (warm_engine, warm) = open(None);
     let (_cold_engine, cold) = open(Some(0));
 
