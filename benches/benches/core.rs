@@ -336,8 +336,8 @@ fn readers<'r>(dataset: &Dataset, readers: &'r OnceCell<Readers>) -> &'r Readers
     })
 }
 
-/// 32 callers creating the one slot that is already taken: every attempt
-/// must be `CONFLICT`. Rejected creates roll back and write nothing, so
+/// 32 callers asking for a hold (the default status) on the one slot that
+/// is already taken: every attempt must be `CONFLICT`. Rejected creates roll back and write nothing, so
 /// this runs on the dataset itself (checked after).
 fn bench_hot_slot(
     group: &mut BenchmarkGroup<'_, WallTime>,
