@@ -2,7 +2,8 @@
 # Create-booking load against holdfast-server on a fresh SQLite file, with
 # wrk on loopback. A benchmark, not a test: it prints figures, never fails on
 # a number. Usage: benches/http/load.sh [connections] [seconds]
-# HOLDFAST_PERF_OUT=/tmp/server.perf also samples the server with `perf
+# HOLDFAST_DURABILITY=normal (and the other HOLDFAST_* serve settings) pass
+# through to the server. HOLDFAST_PERF_OUT=/tmp/server.perf also samples the server with `perf
 # record` (call graphs) while wrk runs: `perf report -i /tmp/server.perf`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -1,17 +1,17 @@
 'use strict'
 // Latency of one getBooking from Node, per call (p50/p90/p99), on the 1M-
 // booking file of the core's bench (`cargo bench -p holdfast-benches --bench
-// core` builds target/bench-data/core-1m.db; its `get_booking` is the same
+// core` builds target/bench-data/core-v2-1m.db; its `get_booking` is the same
 // call in Rust). Calls are sequential (one in flight), so each figure is one
 // round trip: convert, queue on the libuv pool, read, convert, settle.
-// Usage: node bench/get-booking.js [path-to-core-1m.db] [calls]
+// Usage: node bench/get-booking.js [path-to-core-v2-1m.db] [calls]
 
 const path = require('node:path')
 
 const which = process.env.HOLDFAST_BENCH_NATIVE ? '../index.js' : '..'
 const { Engine } = require(which)
 
-const file = process.argv[2] ?? path.join(__dirname, '..', '..', 'target', 'bench-data', 'core-1m.db')
+const file = process.argv[2] ?? path.join(__dirname, '..', '..', 'target', 'bench-data', 'core-v2-1m.db')
 const calls = Number(process.argv[3] ?? 20_000)
 
 function quantiles(samples) {

@@ -130,11 +130,16 @@ impl EngineBuilder {
         if default_hold_ttl_us == 0 {
             return Err(Error::invalid("default_hold_ttl", "must be positive"));
         }
-        if self.write_batch_max == 0 || self.write_batch_max > limits::WRITE_BATCH_MAX {
-            return Err(Error::limit("write_batch_max", limits::WRITE_BATCH_MAX, self.write_batch_max));
-        }
-        if self.write_queue_max == 0 || self.write_queue_max > limits::WRITE_QUEUE_MAX {
-            return Err(Error::limit("write_queue_max", limits::WRITE_QUEUE_MAX, self.write_queue_max));
+        for (field, value, max) in [
+            ("write_batch_max", self.write_batch_max, limits::WRITE_BATCH_MAX),
+            ("write_queue_max", self.write_queue_max, limits::WRITE_QUEUE_MAX),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid(field, "must be at least 1"));
+            }
+            if value > max {
+                return Err(Error::limit(field, max, value));
+            }
         }
         if self.write_linger > limits::WRITE_LINGER_MAX {
             return Err(Error::invalid("write_linger", format!("at most {:?}", limits::WRITE_LINGER_MAX)));
