@@ -36,7 +36,8 @@ test('bad write options are HoldfastErrors naming the option; nothing opens', as
   const url = tempUrl()
   const cases = [
     [{ durability: 'fast' }, 'INVALID_INPUT', 'durability'],
-    [{ writeBatchMax: 0 }, 'LIMIT_EXCEEDED', 'write_batch_max'],
+    [{ writeBatchMax: 0 }, 'INVALID_INPUT', 'write_batch_max'],
+    [{ writeBatchMax: 10_001 }, 'LIMIT_EXCEEDED', 'write_batch_max'],
     [{ writeBatchMax: 1.5 }, 'INVALID_INPUT', 'write_batch_max'],
     [{ writeLingerMs: 11 }, 'INVALID_INPUT', 'write_linger'],
     [{ writeLingerMs: -1 }, 'INVALID_INPUT', 'write_linger'],

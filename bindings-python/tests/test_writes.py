@@ -43,7 +43,8 @@ def test_durability_normal_opens_and_its_writes_are_there_after_reopening(db_pat
     ("options", "error", "field"),
     [
         ({"durability": "fast"}, holdfast.InvalidInputError, "durability"),
-        ({"write_batch_max": 0}, holdfast.LimitExceededError, "write_batch_max"),
+        ({"write_batch_max": 0}, holdfast.InvalidInputError, "write_batch_max"),
+        ({"write_batch_max": 10_001}, holdfast.LimitExceededError, "write_batch_max"),
         ({"write_batch_max": -1}, holdfast.InvalidInputError, "write_batch_max"),
         ({"write_linger": timedelta(milliseconds=11)}, holdfast.InvalidInputError, "write_linger"),
         ({"write_linger": -1.0}, holdfast.InvalidInputError, "write_linger"),

@@ -55,7 +55,7 @@ fn a_malformed_value_is_a_parse_error_naming_the_flag() {
 #[test]
 fn a_value_outside_the_cores_range_fails_open_naming_the_setting() {
     for (args, code, field) in [
-        (&["--write-batch-max", "0"][..], "LIMIT_EXCEEDED", "write_batch_max"),
+        (&["--write-batch-max", "0"][..], "INVALID_INPUT", "write_batch_max"),
         (&["--write-batch-max", "10001"][..], "LIMIT_EXCEEDED", "write_batch_max"),
         (&["--write-linger-ms", "10.5"][..], "INVALID_INPUT", "write_linger"),
     ] {
@@ -95,6 +95,9 @@ fn serve_refuses_bad_values_from_flags_and_environment_before_listening() {
     assert_eq!(code, Some(2), "a usage error: {stderr}");
     assert!(stderr.contains("invalid value 'fast' for '--durability <full|normal>'"), "{stderr}");
     let (code, stderr) = exits(&argv, &[("HOLDFAST_WRITE_BATCH_MAX", "0")]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("error: INVALID_INPUT: invalid write_batch_max: must be at least 1"), "{stderr}");
+    let (code, stderr) = exits(&argv, &[("HOLDFAST_WRITE_BATCH_MAX", "10001")]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("error: LIMIT_EXCEEDED: write_batch_max"), "{stderr}");
     let (code, stderr) = exits(&[&argv[..], &["--write-linger-ms", "20"]].concat(), &[]);
