@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use common::{TestStore, for_each_store};
 use holdfast::{
-    Booking, BookingFilter, Clock, Engine, Error, EventType, FeedItem, ManualClock, NewBooking, NewResource,
-    Reschedule, Status, Tenant, Timestamp,
+    Booking, BookingFilter, Clock, Engine, EngineBuilder, Error, EventType, FeedItem, ManualClock, NewBooking,
+    NewResource, Reschedule, Status, Tenant, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -53,6 +53,27 @@ fn studio(engine: &Engine, resources: &[(&str, u32)]) -> Tenant {
             .expect("resource");
     }
     tenant
+}
+
+/// A studio with the capacity-1 resource "ada" on a fresh database that
+/// several connections share, behind a gated clock; `configure` adds engine
+/// settings.
+struct GatedStudio {
+    _dir: tempfile::TempDir,
+    clock: GatedClock,
+    engine: Engine,
+    tenant: Tenant,
+}
+
+impl GatedStudio {
+    fn new(store: &TestStore, configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> GatedStudio {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = GatedClock::new(at(-24));
+        let builder = Engine::builder().url(store.fresh_shared_url(dir.path())).clock(clock.clone());
+        let engine = configure(builder).open().expect("open engine");
+        let tenant = studio(&engine, &[("ada", 1)]);
+        GatedStudio { _dir: dir, clock, engine, tenant }
+    }
 }
 
 fn booking(id: &str, resource: &str, start: i64, end: i64, status: Status) -> NewBooking {
@@ -165,11 +186,7 @@ fn code(outcome: &Outcome) -> &'static str {
 #[test]
 fn a_batch_decides_each_write_in_order_with_its_own_outcome() {
     for_each_store(|store| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = store.fresh_shared_url(dir.path());
-        let clock = GatedClock::new(at(-24));
-        let engine = open(&url, clock.clone());
-        let tenant = studio(&engine, &[("ada", 1)]);
+        let GatedStudio { _dir, clock, engine, tenant } = GatedStudio::new(store, |b| b);
         let seq_before = tenant.events(0, 1000).expect("events").last().map_or(0, |e| e.seq);
         let feed = tenant.subscribe();
 
@@ -275,11 +292,7 @@ fn a_batch_decides_each_write_in_order_with_its_own_outcome() {
 #[test]
 fn a_rolled_back_write_leaves_no_stale_bookkeeping() {
     for_each_store(|store| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = store.fresh_shared_url(dir.path());
-        let clock = GatedClock::new(at(-24));
-        let engine = open(&url, clock.clone());
-        let tenant = studio(&engine, &[("ada", 1)]);
+        let GatedStudio { _dir, clock, engine, tenant } = GatedStudio::new(store, |b| b);
         tenant.create_booking(booking("short", "ada", 0, 1, Status::Confirmed)).expect("a 1-hour booking");
         let writes: Vec<Write> = vec![
             // The resource's schedule is read (its longest booking: 1 h),
@@ -303,11 +316,7 @@ fn a_rolled_back_write_leaves_no_stale_bookkeeping() {
 
 #[test]
 fn batches_of_one_when_grouping_is_off() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = TestStore::Sqlite.fresh_shared_url(dir.path());
-    let clock = GatedClock::new(at(-24));
-    let engine = Engine::builder().url(&url).clock(clock.clone()).write_batch_max(1).open().expect("open");
-    let tenant = studio(&engine, &[("ada", 1)]);
+    let GatedStudio { _dir, clock, engine, tenant } = GatedStudio::new(&TestStore::Sqlite, |b| b.write_batch_max(1));
     let before = engine.write_stats();
     clock.close();
     let writers: Vec<JoinHandle<Outcome>> = (0..4)
@@ -408,17 +417,8 @@ fn concurrent_writers_share_durable_commits() {
 #[test]
 fn a_full_queue_turns_writers_away_after_the_busy_timeout() {
     for_each_store(|store| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = store.fresh_shared_url(dir.path());
-        let clock = GatedClock::new(at(-24));
-        let engine = Engine::builder()
-            .url(&url)
-            .clock(clock.clone())
-            .write_queue_max(2)
-            .busy_timeout(Duration::from_millis(300))
-            .open()
-            .expect("open");
-        let tenant = studio(&engine, &[("ada", 1)]);
+        let GatedStudio { _dir, clock, engine, tenant } =
+            GatedStudio::new(store, |b| b.write_queue_max(2).busy_timeout(Duration::from_millis(300)));
         let before = engine.write_stats();
         clock.close();
         let spawn = |i: i64| {
