@@ -1,9 +1,10 @@
 //! The façade: [`Engine`] and its tenant-bound [`Tenant`] handle.
 //!
-//! Every call follows one path: validate the input (pure, before touching
-//! the store) -> open a transaction -> read the clock once (the decision
-//! instant) -> decide with `schedule` -> write rows and append events ->
-//! commit -> publish the events in-process. This is the only module that
+//! Every write follows one path: validate the input (pure, before touching
+//! the store) -> queue in the tenant's lane (`group_commit`) -> in the
+//! batch's transaction, decide at the batch's decision instant with
+//! `schedule` -> write rows and append events -> one commit for the batch ->
+//! publish the events in-process -> answer. This is the only module that
 //! opens transactions, reads the clock or appends events.
 
 use std::sync::{Arc, Mutex};
