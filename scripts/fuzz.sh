@@ -39,6 +39,6 @@ cargo fuzz run -s none "$target" "$corpus" -- -max_total_time="$seconds" -print_
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 files=$(find "$corpus" -type f | wc -l)
-bytes=$(du -sb "$corpus" | cut -f1)
+bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
 echo "fuzz $target: ${seconds} s, ${execs:-?} executions (${rate:-?}/s), corpus $files files, $bytes bytes, exit $status"
 exit "$status"
