@@ -175,6 +175,10 @@ fuzz_target!(|data: &[u8]| {
     });
     let shown = || format!("{method} {path} flags {flags:#04x} body {:?}", String::from_utf8_lossy(body));
     let text = String::from_utf8_lossy(&bytes);
+    if std::env::var_os("HOLDFAST_FUZZ_SHOW").is_some() {
+        // To see what seeds do: `HOLDFAST_FUZZ_SHOW=1 cargo fuzz run -s none http_requests <file>`.
+        eprintln!("{status} for {}: {text}", shown());
+    }
     assert!(!status.is_server_error(), "{status} for {}: {text}", shown());
     let json: serde_json::Value =
         serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{status} not JSON ({e}) for {}: {text}", shown()));
