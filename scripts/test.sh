@@ -72,8 +72,7 @@ cargo run --locked -q -p holdfast --example studio -- "$scratch/studio.db" > "$s
 grep -q "The tenant's event log holds" "$scratch/studio.out"
 tail -n 3 "$scratch/studio.out"
 
-if lint_available clippy clippy; then
-  # The Node tests reach INTERNAL by corrupting a row with the sqlite3 shell.
+# The Node tests reach INTERNAL by corrupting a row with the sqlite3 shell.
 if ! command -v sqlite3 >/dev/null; then
   step "install the sqlite3 shell"
   apt-get install -y sqlite3 >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y sqlite3 >/dev/null; }
@@ -85,7 +84,8 @@ step "Node binding (npm install, napi build, index.d.ts current, tsc, node --tes
 step "Python binding (venv, wheel, mypy --strict, pytest)"
 "$ROOT/bindings-python/scripts/test.sh"
 
-step "clippy (feature postgres)"
+if lint_available clippy clippy; then
+  step "clippy (feature postgres)"
   cargo clippy -p holdfast --features postgres --all-targets --locked -- -D warnings
 fi
 
