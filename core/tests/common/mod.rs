@@ -14,6 +14,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use holdfast::{Booking, NewResource, Resource, Status, Timestamp};
 
 pub mod child;
+pub mod replay;
 pub mod rng;
 
 // ---------------------------------------------------------------- the stores under test
