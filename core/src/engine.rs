@@ -49,6 +49,7 @@ const DEFAULT_ACTOR: &str = "api";
 /// Configures and opens an [`Engine`].
 pub struct EngineBuilder {
     url: String,
+    store: Option<Box<dyn Store>>,
     clock: Arc<dyn Clock>,
     default_hold_ttl: TimeDelta,
     store_options: StoreOptions,
@@ -62,6 +63,16 @@ impl EngineBuilder {
     /// The store URL: `sqlite://path.db`, `sqlite:///abs/path.db`, `sqlite::memory:`.
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = url.into();
+        self
+    }
+
+    /// A store the caller opened (or wrapped) instead of the URL's: a
+    /// backend of one's own, or a wrapper that counts, delays or fails
+    /// calls (the simulation in `core/tests/sim.rs` injects faults so). The
+    /// URL and the store settings (`pool_size`, `durability`) then go
+    /// unused: they were the caller's to apply.
+    pub fn store(mut self, store: Box<dyn Store>) -> Self {
+        self.store = Some(store);
         self
     }
 
@@ -151,7 +162,10 @@ impl EngineBuilder {
             queue_timeout: self.store_options.busy_timeout,
             linger: self.write_linger,
         });
-        let store = store::open(&self.url, &self.store_options)?;
+        let store = match self.store {
+            Some(store) => store,
+            None => store::open(&self.url, &self.store_options)?,
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
@@ -210,6 +224,7 @@ impl Engine {
     pub fn builder() -> EngineBuilder {
         EngineBuilder {
             url: "sqlite::memory:".into(),
+            store: None,
             clock: Arc::new(SystemClock),
             default_hold_ttl: TimeDelta::microseconds(limits::HOLD_TTL_DEFAULT_US),
             store_options: StoreOptions::default(),
