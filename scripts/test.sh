@@ -55,13 +55,15 @@ else
   echo "WARNING: clippy unavailable; lint skipped" >&2
 fi
 
-step "a venv with openapi-spec-validator (the server's OpenAPI check)"
+step "a venv with openapi-spec-validator and schemathesis (the server's OpenAPI checks)"
 venv="$ROOT/target/test-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator>=0.7,<0.8"
+"$venv/bin/pip" install --quiet --disable-pip-version-check \
+  "openapi-spec-validator>=0.7,<0.8" "schemathesis>=4.32,<4.33"
 export HOLDFAST_OPENAPI_PYTHON="$venv/bin/python"
+export HOLDFAST_SCHEMATHESIS="$venv/bin/st"
 
 step "Rust tests (all crates)"
 cargo test --workspace --locked

@@ -1,14 +1,19 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! annotations as the router is built (utoipa-axum), so every route served
 //! is in it. This module completes it: the bearer scheme, the error answers
-//! every operation can give, unique operation ids, and the `/artists…`
-//! aliases tagged as such.
+//! every operation can give, unique operation ids, the `/artists…`
+//! aliases tagged as such, the rules the server applies to ids, `If-Match`
+//! and page sizes (so that a generated request the document calls valid is
+//! one the server accepts: schemathesis checks both ways), and links from
+//! each create to the operations on what it created.
 
 use utoipa::OpenApi;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 
 use crate::error::ErrorBody;
 
@@ -47,6 +52,16 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         .security_schemes
         .insert(BEARER.into(), RefOr::T(SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer))));
 
+    for (_, schema) in components.schemas.iter_mut().filter(|(name, _)| name.ends_with("In")) {
+        if let RefOr::T(Schema::Object(object)) = schema {
+            for (name, property) in &mut object.properties {
+                if let (true, RefOr::T(Schema::Object(property))) = (ID_FIELDS.contains(&name.as_str()), property) {
+                    property.pattern = Some(ID_PATTERN.into());
+                }
+            }
+        }
+    }
+
     for (path, item) in doc.paths.paths.iter_mut() {
         let authenticated = path.starts_with("/api/v1/");
         let artist = path.starts_with("/api/v1/artists");
@@ -55,11 +70,13 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         {
             name_operation(op, artist);
             add_errors(op, path, authenticated);
+            state_parameter_rules(op, path);
             if authenticated {
                 op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
             }
         }
     }
+    link_creates(&mut doc.paths.paths);
 
     let document = ResponseBuilder::new()
         .description("This document (OpenAPI 3.1)")
@@ -73,6 +90,75 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let item = utoipa::openapi::path::PathItem::new(utoipa::openapi::HttpMethod::Get, op);
     doc.paths.paths.insert(DOCUMENT_PATH.into(), item);
     doc
+}
+
+/// Resource, project, booking and key ids (`holdfast::model::ids`).
+const ID_PATTERN: &str = "^[A-Za-z0-9_.:-]{1,128}$";
+/// Body fields (of the `*In` schemas) that carry such an id.
+const ID_FIELDS: &[&str] = &["id", "resource_id", "project_id"];
+/// What `If-Match` may hold (`extract::if_match`): `*` or a version,
+/// quoted or not.
+const IF_MATCH_PATTERN: &str = r#"^[ \t]*(\*|"[+-]?[0-9]{1,18}"|[+-]?[0-9]{1,18})[ \t]*$"#;
+
+/// The server's rules for parameters the generated document leaves loose.
+fn state_parameter_rules(op: &mut Operation, path: &str) {
+    let Some(parameters) = op.parameters.as_mut() else { return };
+    // `/resources/{id}/bookings` and `/projects/{id}/bookings` take the
+    // filters of `GET /bookings` except the one the path already names.
+    let named_by_path = match path {
+        "/api/v1/resources/{id}/bookings" | "/api/v1/artists/{id}/bookings" => Some("resource_id"),
+        "/api/v1/projects/{id}/bookings" => Some("project_id"),
+        _ => None,
+    };
+    parameters.retain(|p| match p {
+        RefOr::T(p) => !(p.parameter_in == ParameterIn::Query && Some(p.name.as_str()) == named_by_path),
+        RefOr::Ref(_) => true,
+    });
+    for parameter in parameters.iter_mut() {
+        let RefOr::T(parameter) = parameter else { continue };
+        // utoipa drops `required` from a parameter whose schema comes from
+        // `schema_with`: the report's grouping is one.
+        if path == "/api/v1/reports/utilization" && parameter.name == "group_by" {
+            parameter.required = Required::True;
+        }
+        let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() else { continue };
+        match (&parameter.parameter_in, parameter.name.as_str()) {
+            (ParameterIn::Path, "id") => schema.pattern = Some(ID_PATTERN.into()),
+            (ParameterIn::Header, "If-Match") => schema.pattern = Some(IF_MATCH_PATTERN.into()),
+            _ => {}
+        }
+    }
+}
+
+/// Links from each create (`POST` answering 201 with `data.id`) to the
+/// operations on `<collection>/{id}…`, so stateful tests reach real ids.
+fn link_creates(paths: &mut utoipa::openapi::path::PathsMap<String, utoipa::openapi::path::PathItem>) {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in paths.iter() {
+        let Some((collection, _)) = path.split_once("/{id}") else { continue };
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten() {
+            if let Some(id) = &op.operation_id {
+                targets.push((collection.to_owned(), id.clone()));
+            }
+        }
+    }
+    for (path, item) in paths.iter_mut() {
+        let Some(RefOr::T(created)) = item.post.as_mut().and_then(|op| op.responses.responses.get_mut("201")) else {
+            continue;
+        };
+        // A batch answers a list; keys are revoked through their own id.
+        if path.ends_with("/batch") {
+            continue;
+        }
+        for (_, operation_id) in targets.iter().filter(|(collection, _)| collection == path) {
+            let link = LinkBuilder::new()
+                .operation_id(operation_id.clone())
+                .parameter("id", "$response.body#/data/id")
+                .description(format!("{operation_id} on what was created"))
+                .build();
+            created.links.insert(operation_id.clone(), RefOr::T(link));
+        }
+    }
 }
 
 /// `<tag>_<handler>`: handler names repeat across modules (`list`, `get`).

@@ -15,7 +15,7 @@ use holdfast::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
@@ -63,12 +63,23 @@ fn string_enum(values: Vec<Value>, description: &str) -> Object {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).description(Some(description)).build()
 }
 
+/// An optional field's enum: `null` reads as absent, like every `Option`
+/// field (`schema_with` does not add that by itself).
+fn nullable_enum(mut values: Vec<Value>, description: &str) -> Object {
+    values.push(Value::Null);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(values))
+        .description(Some(description))
+        .build()
+}
+
 pub(crate) fn status_schema() -> Object {
     string_enum(names(Status::ALL), "Booking status")
 }
 
 pub(crate) fn new_status_schema() -> Object {
-    string_enum(names([Status::Hold, Status::Pencil, Status::Confirmed]), "Status of a new booking")
+    nullable_enum(names([Status::Hold, Status::Pencil, Status::Confirmed]), "Status of a new booking (default hold)")
 }
 
 pub(crate) fn role_schema() -> Object {
@@ -81,6 +92,10 @@ pub(crate) fn weekday_schema() -> Object {
 
 pub(crate) fn policy_schema() -> Object {
     string_enum(names([Policy::Advisory, Policy::Strict]), "Whether working hours bind bookings")
+}
+
+pub(crate) fn optional_policy_schema() -> Object {
+    nullable_enum(names([Policy::Advisory, Policy::Strict]), "Whether working hours bind bookings (default advisory)")
 }
 
 pub(crate) fn group_by_schema() -> Object {
@@ -224,7 +239,9 @@ impl From<Resource> for ResourceOut {
 pub struct NewResourceIn {
     /// Client-chosen id (`[A-Za-z0-9_.:-]`, 1–128); generated when absent.
     pub id: Option<String>,
-    pub name: Option<String>,
+    /// Not blank.
+    #[schema(pattern = r"\S")]
+    pub name: String,
     pub kind: Option<String>,
     pub capacity: Option<u32>,
     /// IANA time zone of its working hours.
@@ -242,7 +259,7 @@ impl NewResourceIn {
         let d = NewResource::default();
         Ok(NewResource {
             id: self.id,
-            name: self.name.unwrap_or(d.name),
+            name: self.name,
             kind: self.kind.unwrap_or(d.kind),
             capacity: self.capacity.unwrap_or(d.capacity),
             timezone: self.timezone.unwrap_or(d.timezone),
@@ -259,6 +276,8 @@ impl NewResourceIn {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcePatchIn {
+    /// Not blank.
+    #[schema(pattern = r"\S")]
     pub name: Option<String>,
     pub kind: Option<String>,
     pub capacity: Option<u32>,
@@ -316,7 +335,9 @@ impl From<Project> for ProjectOut {
 #[serde(deny_unknown_fields)]
 pub struct NewProjectIn {
     pub id: Option<String>,
-    pub name: Option<String>,
+    /// Not blank.
+    #[schema(pattern = r"\S")]
+    pub name: String,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -324,7 +345,7 @@ pub struct NewProjectIn {
 impl NewProjectIn {
     pub fn into_core(self) -> NewProject {
         let d = NewProject::default();
-        NewProject { id: self.id, name: self.name.unwrap_or(d.name), metadata: self.metadata.unwrap_or(d.metadata) }
+        NewProject { id: self.id, name: self.name, metadata: self.metadata.unwrap_or(d.metadata) }
     }
 }
 
@@ -413,6 +434,8 @@ pub struct NewBookingIn {
     pub end: Timestamp,
     #[schema(schema_with = new_status_schema)]
     pub status: Option<Status>,
+    /// Capacity units (default 1).
+    #[schema(minimum = 1)]
     pub quantity: Option<u32>,
     /// Hold lifetime from the decision instant (holds only).
     #[schema(example = 1_800_000)]
@@ -588,7 +611,7 @@ impl From<DateOverrideW> for DateOverride {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityRulesIn {
-    #[schema(schema_with = policy_schema)]
+    #[schema(schema_with = optional_policy_schema)]
     pub policy: Option<Policy>,
     pub weekly: Option<Vec<WeeklyHoursW>>,
     pub overrides: Option<Vec<DateOverrideW>>,
@@ -988,6 +1011,7 @@ impl<'de> Deserialize<'de> for QueryTime {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size (default 100, at most 1,000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// `meta.next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -1014,6 +1038,8 @@ pub struct BookingListQuery {
     pub start: Option<QueryTime>,
     #[param(value_type = Option<String>, format = DateTime)]
     pub end: Option<QueryTime>,
+    /// Page size (default 100, at most 1,000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     pub cursor: Option<String>,
 }
@@ -1080,5 +1106,6 @@ pub struct EventsQuery {
     /// `meta.next_cursor` of the previous page (same as `since`).
     pub cursor: Option<String>,
     /// Page size (default 100, at most 1,000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }

@@ -235,3 +235,137 @@ fn the_document_validates_as_openapi_3_1() {
     }
     assert!(out.status.success(), "invalid OpenAPI document: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `document["paths"][path][method]["parameters"]` by name.
+fn parameter<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> Option<&'a Value> {
+    doc["paths"][path][method]["parameters"].as_array()?.iter().find(|p| p["name"] == name)
+}
+
+/// What schemathesis found (docs/RELIABILITY.md): the document said less
+/// than the server enforces, or the opposite. Each rule is checked in the
+/// document and in the server's answers, so the two stay together.
+#[tokio::test]
+async fn the_document_states_the_rules_the_server_applies() {
+    let f = Fixture::new();
+    let doc = serde_json::to_value(holdfast_server::openapi_document()).expect("doc");
+    let schema = |name: &str| doc["components"]["schemas"][name].clone();
+
+    // The report's grouping is required (it was documented as optional).
+    let utilization = "/api/v1/reports/utilization";
+    assert_eq!(parameter(&doc, utilization, "get", "group_by").expect("group_by")["required"], true);
+    let r = f.get(&f.owner, &format!("{utilization}?start=2026-12-01T00:00:00Z&end=2026-12-02T00:00:00Z")).await;
+    r.expect_error(400, "INVALID_INPUT");
+    assert_eq!(r.field(), "group_by");
+
+    // A resource's or project's bookings take every filter of GET /bookings
+    // but the one the path names (it was documented, and refused).
+    for (path, uri, filter) in [
+        ("/api/v1/resources/{id}/bookings", "/api/v1/resources/ada/bookings?resource_id=ada", "resource_id"),
+        ("/api/v1/artists/{id}/bookings", "/api/v1/artists/ada/bookings?resource_id=ada", "resource_id"),
+        ("/api/v1/projects/{id}/bookings", "/api/v1/projects/film/bookings?project_id=film", "project_id"),
+    ] {
+        assert!(parameter(&doc, path, "get", filter).is_none(), "{path} documents {filter}");
+        assert!(parameter(&doc, path, "get", "status").is_some(), "{path} lost its other filters");
+        let r = f.get(&f.owner, uri).await;
+        r.expect_error(400, "INVALID_INPUT");
+        assert_eq!(r.field(), filter);
+    }
+
+    // A new resource or project needs a name that is not blank (it was
+    // documented as optional).
+    for (component, uri) in [("NewResourceIn", "/api/v1/resources"), ("NewProjectIn", "/api/v1/projects")] {
+        let s = schema(component);
+        assert!(s["required"].as_array().is_some_and(|r| r.contains(&json!("name"))), "{component}: {s}");
+        assert_eq!(s["properties"]["name"]["pattern"], r"\S", "{component}");
+        for body in [json!({}), json!({"name": " "}), json!({"name": null})] {
+            let r = f.post(&f.owner, uri, body.clone()).await;
+            r.expect_error(400, "INVALID_INPUT");
+            assert_eq!(r.field(), "name", "{uri} {body}");
+        }
+    }
+    assert_eq!(schema("ResourcePatchIn")["properties"]["name"]["pattern"], r"\S");
+    let r = f.patch(&f.owner, "/api/v1/resources/ada", json!({"name": "\t"}), &[]).await;
+    r.expect_error(400, "INVALID_INPUT");
+    assert_eq!(r.field(), "name");
+
+    // Optional enums read `null` as absent, and say so (they were
+    // documented as plain strings).
+    let status = &schema("NewBookingIn")["properties"]["status"];
+    assert!(status["enum"].as_array().is_some_and(|e| e.contains(&Value::Null)), "{status}");
+    let policy = &schema("AvailabilityRulesIn")["properties"]["policy"];
+    assert!(policy["enum"].as_array().is_some_and(|e| e.contains(&Value::Null)), "{policy}");
+    let r = f
+        .post(
+            &f.owner,
+            "/api/v1/bookings",
+            json!({"resource_id": "bob", "start": "2026-12-01T09:00:00Z", "end": "2026-12-01T10:00:00Z", "status": null}),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.data()["status"], "hold");
+    let r = f.put(&f.owner, "/api/v1/resources/bob/availability-rules", json!({"policy": null})).await;
+    r.expect(200);
+    assert_eq!(r.data()["policy"], "advisory");
+
+    // Page sizes are 1 to 1,000 (documented as any number from 0).
+    for (path, uri) in [
+        ("/api/v1/resources", "/api/v1/resources"),
+        ("/api/v1/bookings", "/api/v1/bookings"),
+        ("/api/v1/events", "/api/v1/events"),
+        ("/api/v1/projects/{id}/bookings", "/api/v1/projects/film/bookings"),
+    ] {
+        let limit = &parameter(&doc, path, "get", "limit").expect("limit")["schema"];
+        assert_eq!((limit["minimum"].as_u64(), limit["maximum"].as_u64()), (Some(1), Some(1_000)), "{path}");
+        f.get(&f.owner, &format!("{uri}?limit=1000")).await.expect(200);
+        for bad in [0, 1_001] {
+            let r = f.get(&f.owner, &format!("{uri}?limit={bad}")).await;
+            assert_eq!((r.status.as_u16(), r.field()), (400, "limit"), "{uri}?limit={bad}: {}", r.text);
+        }
+    }
+    assert_eq!(schema("NewBookingIn")["properties"]["quantity"]["minimum"], 1);
+
+    // Ids in paths and bodies, and If-Match, carry the server's pattern;
+    // what falls outside it is refused.
+    let id = &parameter(&doc, "/api/v1/bookings/{id}", "get", "id").expect("id")["schema"];
+    assert_eq!(id["pattern"], "^[A-Za-z0-9_.:-]{1,128}$");
+    for (component, field) in
+        [("NewBookingIn", "resource_id"), ("NewResourceIn", "id"), ("RescheduleIn", "resource_id")]
+    {
+        assert_eq!(schema(component)["properties"][field]["pattern"], id["pattern"], "{component}.{field}");
+    }
+    f.get(&f.owner, "/api/v1/bookings/a%20b").await.expect_error(400, "INVALID_INPUT");
+    let if_match = &parameter(&doc, "/api/v1/bookings/{id}/confirm", "post", "If-Match").expect("If-Match")["schema"];
+    assert!(if_match["pattern"].is_string(), "{if_match}");
+    let r = f.call(Method::POST, "/api/v1/bookings/x/confirm", Some(&f.owner), None, &[("if-match", "W/\"1\"")]).await;
+    r.expect_error(400, "INVALID_INPUT");
+    assert_eq!(r.field(), "If-Match");
+}
+
+/// Stateful tests (schemathesis' last phase) follow links: each create
+/// links to every operation on what it created, by `data.id`.
+#[test]
+fn creates_link_to_the_operations_on_what_they_create() {
+    let doc = serde_json::to_value(holdfast_server::openapi_document()).expect("doc");
+    let mut operation_ids = std::collections::HashSet::new();
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for op in item.as_object().expect("item").values() {
+            if let Some(id) = op["operationId"].as_str() {
+                operation_ids.insert(id.to_owned());
+            }
+        }
+    }
+    for (path, expected) in [
+        ("/api/v1/bookings", "bookings_get"),
+        ("/api/v1/bookings", "bookings_confirm"),
+        ("/api/v1/resources", "resources_get"),
+        ("/api/v1/artists", "artists_update"),
+        ("/api/v1/projects", "projects_bookings"),
+        ("/api/v1/keys", "keys_revoke"),
+    ] {
+        let links = doc["paths"][path]["post"]["responses"]["201"]["links"].as_object().expect("links");
+        assert_eq!(links[expected]["parameters"]["id"], "$response.body#/data/id", "{path} -> {expected}");
+        for (name, link) in links {
+            assert!(operation_ids.contains(link["operationId"].as_str().expect("operationId")), "{path}: {name}");
+        }
+    }
+}

@@ -3,58 +3,16 @@
 //! with exactly the right number of 201s (the rest 409 CONFLICT), and
 //! SIGTERM stops it cleanly. `demo`'s printed curl commands work as printed.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use common::process::{cli, demo, start, terminate};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const BIN: &str = env!("CARGO_BIN_EXE_holdfast-server");
-
-fn cli(args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).output().expect("run holdfast-server");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-/// A child process killed when dropped, so a failing test leaves none behind.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Starts `holdfast-server <args> --listen 127.0.0.1:0 --log-format json`
-/// and reads the bound address from its log.
-fn start(args: &[&str]) -> (Running, SocketAddr) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited before listening").expect("log line");
-        let Ok(log) = serde_json::from_str::<Value>(&line) else { continue };
-        if let Some(addr) = log["fields"]["addr"].as_str() {
-            break addr.parse().expect("addr");
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (Running(child), addr)
-}
 
 /// One HTTP/1.1 request on its own connection: (status, JSON body).
 async fn http(addr: SocketAddr, method: &str, path: &str, key: &str, body: Option<&Value>) -> (u16, Value) {
@@ -72,20 +30,6 @@ async fn http(addr: SocketAddr, method: &str, path: &str, key: &str, body: Optio
     let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-fn terminate(Running(child): &mut Running) {
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-    assert!(killed.success());
-    for _ in 0..100 {
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "graceful shutdown exits 0: {status}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    panic!("the server did not stop within 5 s of SIGTERM");
 }
 
 /// 64 clients racing through `servers`: exactly `capacity` of them win.
@@ -190,32 +134,7 @@ async fn the_demo_prints_curl_commands_that_work_as_printed() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Running(
-        Command::new(BIN)
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn demo"),
-    );
-    let stdout = child.0.stdout.take().expect("stdout");
-    let mut commands = Vec::new();
-    let (mut key, mut addr) = (String::new(), None);
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if line.starts_with("curl ") {
-            commands.push(line.clone());
-        }
-        if let Some(k) = line.strip_prefix("Owner key (shown once): ") {
-            key = k.to_owned();
-        }
-        if let Some(rest) = line.strip_prefix("Serving on http://") {
-            addr = rest.split(' ').next().and_then(|a| a.parse::<SocketAddr>().ok());
-            break;
-        }
-    }
-    let addr = addr.expect("the demo says where it serves");
+    let common::process::Demo { mut child, addr, key, commands } = demo(dir.path(), &[], None);
     let (status, all) = http(addr, "GET", "/api/v1/bookings?limit=100", &key, None).await;
     assert_eq!(status, 200);
     let mut statuses: Vec<&str> =

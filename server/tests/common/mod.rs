@@ -1,8 +1,11 @@
 //! A tenant "acme" with artists ada and bob, a room, a project and a key per
 //! role; a second tenant "other" with an owner key; requests sent through
-//! the router with `tower::ServiceExt::oneshot` (no socket).
+//! the router with `tower::ServiceExt::oneshot` (no socket). `process`:
+//! the binary on a loopback socket.
 
 #![allow(dead_code)]
+
+pub mod process;
 
 use axum::Router;
 use axum::body::Body;
