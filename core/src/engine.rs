@@ -441,6 +441,7 @@ impl Tenant {
     /// is refused with `CONFLICT` if bookings it already has would overrun.
     pub fn update_resource(&self, id: &str, patch: ResourcePatch, expected_version: Option<i64>) -> Result<Resource> {
         validate_id("id", id)?;
+        patch.validate()?;
         let id = id.to_owned();
         self.write(move |w| {
             let current = w.tx.lock_resource(&id)?.ok_or_else(|| not_found("resource", &id))?;

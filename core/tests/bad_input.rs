@@ -586,6 +586,15 @@ fn resources() {
         bad("update a malformed id", INVALID, "id", |fx| {
             fx.t.update_resource("ro om", ResourcePatch::default(), None).map(drop)
         }),
+        // A bad patch is refused as such before its version is judged.
+        bad("update to an empty name with a stale version", INVALID, "name", |fx| {
+            fx.t.update_resource("room", ResourcePatch { name: Some(String::new()), ..Default::default() }, Some(99))
+                .map(drop)
+        }),
+        bad("update an unknown resource to capacity 0", INVALID, "capacity", |fx| {
+            fx.t.update_resource("no-such-room", ResourcePatch { capacity: Some(0), ..Default::default() }, None)
+                .map(drop)
+        }),
     ]);
 }
 

@@ -98,6 +98,23 @@ pub struct ResourcePatch {
 }
 
 impl ResourcePatch {
+    /// Checks the fields the patch sets, each alone (every rule is per
+    /// field), so a bad patch is `INVALID_INPUT` before any version check.
+    pub fn validate(&self) -> Result<()> {
+        let no_tags = Vec::new();
+        let no_metadata = Metadata::default();
+        validate_fields(&ResourceFields {
+            name: self.name.as_deref().unwrap_or("unchanged"),
+            kind: self.kind.as_deref().unwrap_or("unchanged"),
+            capacity: self.capacity.unwrap_or(1),
+            timezone: self.timezone.as_deref().unwrap_or("UTC"),
+            tags: self.tags.as_ref().unwrap_or(&no_tags),
+            buffer_before: self.buffer_before.unwrap_or_default(),
+            buffer_after: self.buffer_after.unwrap_or_default(),
+            metadata: self.metadata.as_ref().unwrap_or(&no_metadata),
+        })
+    }
+
     /// Applies the patch to a copy of `current` and validates the result.
     pub fn apply(&self, current: &Resource) -> Result<Resource> {
         let mut next = current.clone();
