@@ -45,7 +45,7 @@ use common::ResourceSpec;
 use common::child::{Line, lines_of};
 use common::replay::{Replay, all_bookings, all_events, all_resources};
 use common::rng::{Rng, child_seed};
-use common::{blocks_at, check_capacity_naive};
+use common::{blocks_at, check_capacity_naive, integrity_check};
 use holdfast::{
     Booking, BookingFilter, Engine, Error, Event, EventType, HoldExpiry, NewBooking, NewResource, Reschedule, Status,
     Tenant, Timestamp,
@@ -945,26 +945,6 @@ fn crash_recovery(seed: u64) -> Result<String, String> {
 fn file_size(path: &Path) -> u64 {
     let wal = PathBuf::from(format!("{}-wal", path.display()));
     [path.to_path_buf(), wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
-}
-
-/// `PRAGMA integrity_check` and `foreign_key_check` on a read-only connection.
-fn integrity_check(path: &Path) -> Result<(), String> {
-    use rusqlite::{Connection, OpenFlags};
-    let sql = |e: rusqlite::Error| format!("rusqlite: {e}");
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(sql)?;
-    let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(sql)?;
-    let rows: Vec<String> =
-        stmt.query_map([], |r| r.get(0)).map_err(sql)?.collect::<rusqlite::Result<_>>().map_err(sql)?;
-    if rows != ["ok"] {
-        return Err(format!("integrity_check: {rows:?}"));
-    }
-    let mut stmt = conn.prepare("PRAGMA foreign_key_check").map_err(sql)?;
-    let broken = stmt.query_map([], |_| Ok(())).map_err(sql)?.count();
-    if broken != 0 {
-        return Err(format!("foreign_key_check: {broken} broken references"));
-    }
-    Ok(())
 }
 
 fn crash_trial(state: &mut CrashState, trial: usize) -> Result<String, String> {

@@ -239,3 +239,24 @@ impl ResourceSpec {
         }
     }
 }
+
+/// `PRAGMA integrity_check` and `foreign_key_check` of a SQLite file, read
+/// through a connection of its own.
+pub fn integrity_check(path: &Path) -> Result<(), String> {
+    use rusqlite::{Connection, OpenFlags};
+    let sql = |e: rusqlite::Error| format!("rusqlite: {e}");
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(sql)?;
+    let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(sql)?;
+    let rows: Vec<String> =
+        stmt.query_map([], |r| r.get(0)).map_err(sql)?.collect::<rusqlite::Result<_>>().map_err(sql)?;
+    if rows != ["ok"] {
+        return Err(format!("integrity_check: {rows:?}"));
+    }
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check").map_err(sql)?;
+    let broken = stmt.query_map([], |_| Ok(())).map_err(sql)?.count();
+    if broken != 0 {
+        return Err(format!("foreign_key_check: {broken} broken references"));
+    }
+    Ok(())
+}
