@@ -87,7 +87,8 @@ fn time_rules() {
 }
 
 /// No target is left out: the list above, the binaries in `fuzz_targets/`
-/// and the directories in `corpus/` name the same targets.
+/// and the directories in `corpus/` name the same targets, and each binary
+/// calls the function replayed here under its name.
 #[test]
 fn every_target_is_replayed() {
     let mut known: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
@@ -103,4 +104,10 @@ fn every_target_is_replayed() {
     };
     assert_eq!(stems("fuzz_targets"), known, "fuzz_targets/ vs the targets replayed here");
     assert_eq!(stems("corpus"), known, "corpus/ vs the targets replayed here");
+    for target in known {
+        let path = fuzz_dir().join("fuzz_targets").join(format!("{target}.rs"));
+        let wrapper = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let call = format!("holdfast_fuzz::{target}::fuzz(data)");
+        assert!(wrapper.contains(&call), "{} does not call {call}", path.display());
+    }
 }
