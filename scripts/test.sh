@@ -76,6 +76,22 @@ fi
 step "Rust tests (all crates)"
 cargo test --workspace --locked
 
+step "fuzz corpus replay (every committed input of every fuzz target, no libFuzzer)"
+# fuzz/ is its own workspace (shared/TOOLCHAIN.md pitfall 8): the root fmt,
+# clippy and tests above do not cover it. It builds in its own target dir
+# (fuzz/target, unless CARGO_TARGET_DIR is set): the root's would not save
+# time, its dependencies have other features and opt-level 2. Clippy checks
+# the libFuzzer binaries too; the replay builds without libFuzzer
+# (--no-default-features), see fuzz/tests/corpus.rs.
+fuzz_manifest="$ROOT/fuzz/Cargo.toml"
+if lint_available fmt rustfmt; then
+  cargo fmt --manifest-path "$fuzz_manifest" --all --check
+fi
+if lint_available clippy clippy; then
+  cargo clippy --manifest-path "$fuzz_manifest" --all-targets --locked -- -D warnings
+fi
+cargo test --manifest-path "$fuzz_manifest" --locked --no-default-features --test corpus
+
 step "the studio example works (on a temp file)"
 scratch="$(mktemp -d)"
 cargo run --locked -q -p holdfast --example studio -- "$scratch/studio.db" > "$scratch/studio.out"
