@@ -24,9 +24,10 @@
 //!   must fail with `STORE_UNAVAILABLE`; the file keeps what it held.
 //!
 //! The last two mount file systems, which needs root. `scripts/test.sh`
-//! sets `HOLDFAST_DRILLS_MOUNT=required`, so there a failed mount fails the
-//! run; without it (a developer's `cargo test` as an ordinary user) they
-//! are skipped with a note.
+//! sets `HOLDFAST_DRILLS_MOUNT=required` where it can mount a tmpfs (as
+//! root, as in CI), so there a failed mount fails the run; without it (a
+//! developer's `cargo test` as an ordinary user) they are skipped with a
+//! note.
 //!
 //! Ends with `N passed, M failed`; exits 1 on any failure. The seed is
 //! printed first; `HOLDFAST_DRILL_SEED=<seed>` replays the parent's and the
