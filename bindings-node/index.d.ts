@@ -366,6 +366,12 @@ export interface EngineOptions {
    */
   writeBatchMax?: number
   /**
+   * Most writes of one tenant waiting for their batch (core default:
+   * 4,096); past it a write waits up to the busy timeout, then fails with
+   * `STORE_UNAVAILABLE`.
+   */
+  writeQueueMax?: number
+  /**
    * How long a batch waits for more writes after a shared one, in
    * milliseconds (core default: 0; at most 10).
    */

@@ -104,6 +104,10 @@ pub struct EngineOptions<'a> {
     /// Most concurrent writes of one tenant that share a transaction and a
     /// commit (core default: 128; 1 turns grouping off).
     pub write_batch_max: Option<f64>,
+    /// Most writes of one tenant waiting for their batch (core default:
+    /// 4,096); past it a write waits up to the busy timeout, then fails with
+    /// `STORE_UNAVAILABLE`.
+    pub write_queue_max: Option<f64>,
     /// How long a batch waits for more writes after a shared one, in
     /// milliseconds (core default: 0; at most 10).
     pub write_linger_ms: Option<f64>,
@@ -132,6 +136,9 @@ fn builder(url: String, options: Option<EngineOptions<'_>>) -> Result<holdfast::
     }
     if let Some(jobs) = convert::opt_whole("write_batch_max", o.write_batch_max)? {
         builder = builder.write_batch_max(jobs);
+    }
+    if let Some(jobs) = convert::opt_whole("write_queue_max", o.write_queue_max)? {
+        builder = builder.write_queue_max(jobs);
     }
     if let Some(linger) = convert::opt_duration_ms("write_linger", o.write_linger_ms)? {
         let linger = linger.to_std().map_err(|_| convert::invalid("write_linger", "must not be negative"))?;

@@ -1,5 +1,5 @@
 'use strict'
-// The write options of `Engine.open` (durability, writeBatchMax,
+// The write options of `Engine.open` (durability, writeBatchMax, writeQueueMax,
 // writeLingerMs) and `engine.writeStats()`: how the core grouped writes
 // into transactions (group commit).
 
@@ -23,7 +23,7 @@ async function acme(url, options) {
 
 test("durability: 'normal' opens, writes, and the writes are there after reopening", async () => {
   const url = tempUrl()
-  const { engine, tenant } = await acme(url, { durability: 'normal', writeBatchMax: 16, writeLingerMs: 0.5 })
+  const { engine, tenant } = await acme(url, { durability: 'normal', writeBatchMax: 16, writeQueueMax: 64, writeLingerMs: 0.5 })
   const booked = await tenant.createBooking({ ...slot(0), status: 'confirmed' })
   await engine.close()
 
@@ -39,6 +39,8 @@ test('bad write options are HoldfastErrors naming the option; nothing opens', as
     [{ writeBatchMax: 0 }, 'INVALID_INPUT', 'write_batch_max'],
     [{ writeBatchMax: 10_001 }, 'LIMIT_EXCEEDED', 'write_batch_max'],
     [{ writeBatchMax: 1.5 }, 'INVALID_INPUT', 'write_batch_max'],
+    [{ writeQueueMax: 0 }, 'INVALID_INPUT', 'write_queue_max'],
+    [{ writeQueueMax: 1_000_001 }, 'LIMIT_EXCEEDED', 'write_queue_max'],
     [{ writeLingerMs: 11 }, 'INVALID_INPUT', 'write_linger'],
     [{ writeLingerMs: -1 }, 'INVALID_INPUT', 'write_linger'],
   ]

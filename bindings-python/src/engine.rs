@@ -64,10 +64,11 @@ impl Engine {
     /// migrations. Options: `default_hold_ttl` (timedelta), `busy_timeout`
     /// (timedelta or seconds), `pool_size`, `cache_entries` (0 = no read
     /// cache), `clock` (a `ManualClock`), `durability` (`"full"` or
-    /// `"normal"`), `write_batch_max` (1 = no group commit), `write_linger`
-    /// (timedelta or seconds).
+    /// `"normal"`), `write_batch_max` (1 = no group commit),
+    /// `write_queue_max` (writes of one tenant waiting for their batch),
+    /// `write_linger` (timedelta or seconds).
     #[new]
-    #[pyo3(signature = (url, *, default_hold_ttl = None, busy_timeout = None, pool_size = None, cache_entries = None, clock = None, durability = None, write_batch_max = None, write_linger = None))]
+    #[pyo3(signature = (url, *, default_hold_ttl = None, busy_timeout = None, pool_size = None, cache_entries = None, clock = None, durability = None, write_batch_max = None, write_queue_max = None, write_linger = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -79,6 +80,7 @@ impl Engine {
         clock: Option<PyRef<'_, ManualClock>>,
         durability: Option<String>,
         write_batch_max: Option<i64>,
+        write_queue_max: Option<i64>,
         write_linger: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut builder = holdfast::Engine::builder().url(url);
@@ -102,6 +104,9 @@ impl Engine {
         }
         if let Some(jobs) = opt_count(py, "write_batch_max", write_batch_max)? {
             builder = builder.write_batch_max(jobs);
+        }
+        if let Some(jobs) = opt_count(py, "write_queue_max", write_queue_max)? {
+            builder = builder.write_queue_max(jobs);
         }
         if let Some(linger) = wait("write_linger", write_linger)? {
             builder = builder.write_linger(linger);

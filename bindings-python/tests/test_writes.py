@@ -1,5 +1,5 @@
 """The write options of ``Engine.open`` (``durability``, ``write_batch_max``,
-``write_linger``) and ``engine.write_stats()``: how the core grouped writes
+``write_queue_max``, ``write_linger``) and ``engine.write_stats()``: how the core grouped writes
 into transactions (group commit)."""
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def hour(i: int) -> Dict[str, Any]:
 
 
 def test_durability_normal_opens_and_its_writes_are_there_after_reopening(db_path: Path) -> None:
-    engine, t = acme(db_path, durability="normal", write_batch_max=16, write_linger=timedelta(microseconds=500))
+    engine, t = acme(
+        db_path, durability="normal", write_batch_max=16, write_queue_max=64, write_linger=timedelta(microseconds=500)
+    )
     booked = t.create_booking(**hour(0), status="confirmed")
     engine.close()
     with holdfast.Engine.open(f"sqlite://{db_path}", durability="full", write_linger=0.001) as again:
@@ -46,6 +48,8 @@ def test_durability_normal_opens_and_its_writes_are_there_after_reopening(db_pat
         ({"write_batch_max": 0}, holdfast.InvalidInputError, "write_batch_max"),
         ({"write_batch_max": 10_001}, holdfast.LimitExceededError, "write_batch_max"),
         ({"write_batch_max": -1}, holdfast.InvalidInputError, "write_batch_max"),
+        ({"write_queue_max": 0}, holdfast.InvalidInputError, "write_queue_max"),
+        ({"write_queue_max": 1_000_001}, holdfast.LimitExceededError, "write_queue_max"),
         ({"write_linger": timedelta(milliseconds=11)}, holdfast.InvalidInputError, "write_linger"),
         ({"write_linger": -1.0}, holdfast.InvalidInputError, "write_linger"),
     ],

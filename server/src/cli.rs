@@ -111,6 +111,11 @@ pub struct WriteArgs {
     /// commit (core default 128; 1 turns grouping off).
     #[arg(long, env = "HOLDFAST_WRITE_BATCH_MAX")]
     pub write_batch_max: Option<usize>,
+    /// Most writes of one tenant waiting for their batch (core default
+    /// 4,096); past it a write waits up to the busy timeout, then fails with
+    /// STORE_UNAVAILABLE (HTTP 503).
+    #[arg(long, env = "HOLDFAST_WRITE_QUEUE_MAX")]
+    pub write_queue_max: Option<usize>,
     /// How long a batch waits for more writes after a shared one, in
     /// milliseconds (fractions allowed; core default 0, at most 10).
     #[arg(long, env = "HOLDFAST_WRITE_LINGER_MS", value_name = "MS", value_parser = parse_ms)]
@@ -122,6 +127,9 @@ impl WriteArgs {
         let mut builder = builder.durability(self.durability);
         if let Some(n) = self.write_batch_max {
             builder = builder.write_batch_max(n);
+        }
+        if let Some(n) = self.write_queue_max {
+            builder = builder.write_queue_max(n);
         }
         if let Some(linger) = self.write_linger_ms {
             builder = builder.write_linger(linger);

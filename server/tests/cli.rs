@@ -25,12 +25,26 @@ fn serve(args: &[&str]) -> Result<ServeArgs, clap::Error> {
 fn the_write_flags_parse_and_default_to_the_cores_settings() {
     let plain = serve(&[]).expect("parse");
     assert_eq!(plain.writes.durability, Durability::Full);
-    assert_eq!((plain.writes.write_batch_max, plain.writes.write_linger_ms), (None, None));
+    assert_eq!(
+        (plain.writes.write_batch_max, plain.writes.write_queue_max, plain.writes.write_linger_ms),
+        (None, None, None)
+    );
     plain.open().expect("opens with the core's defaults");
 
-    let set = serve(&["--durability", "normal", "--write-batch-max", "16", "--write-linger-ms", "0.5"]).expect("parse");
+    let set = serve(&[
+        "--durability",
+        "normal",
+        "--write-batch-max",
+        "16",
+        "--write-queue-max",
+        "64",
+        "--write-linger-ms",
+        "0.5",
+    ])
+    .expect("parse");
     assert_eq!(set.writes.durability, Durability::Normal);
     assert_eq!(set.writes.write_batch_max, Some(16));
+    assert_eq!(set.writes.write_queue_max, Some(64));
     assert_eq!(set.writes.write_linger_ms, Some(Duration::from_micros(500)));
     let engine = set.open().expect("opens with them");
     assert_eq!(engine.write_stats(), holdfast::WriteStats::default());
@@ -43,6 +57,7 @@ fn a_malformed_value_is_a_parse_error_naming_the_flag() {
         (&["--durability", "sync"][..], "expected \"full\" or \"normal\""),
         (&["--write-batch-max", "many"][..], "invalid value 'many' for '--write-batch-max"),
         (&["--write-batch-max=-1"][..], "invalid value '-1' for '--write-batch-max"),
+        (&["--write-queue-max", "lots"][..], "invalid value 'lots' for '--write-queue-max"),
         (&["--write-linger-ms", "soon"][..], "invalid value 'soon' for '--write-linger-ms <MS>'"),
         (&["--write-linger-ms=-1"][..], "must not be negative"),
     ] {
@@ -57,6 +72,8 @@ fn a_value_outside_the_cores_range_fails_open_naming_the_setting() {
     for (args, code, field) in [
         (&["--write-batch-max", "0"][..], "INVALID_INPUT", "write_batch_max"),
         (&["--write-batch-max", "10001"][..], "LIMIT_EXCEEDED", "write_batch_max"),
+        (&["--write-queue-max", "0"][..], "INVALID_INPUT", "write_queue_max"),
+        (&["--write-queue-max", "1000001"][..], "LIMIT_EXCEEDED", "write_queue_max"),
         (&["--write-linger-ms", "10.5"][..], "INVALID_INPUT", "write_linger"),
     ] {
         let error = serve(args).expect("parse").open().expect_err(&format!("{args:?} is refused"));
@@ -100,6 +117,9 @@ fn serve_refuses_bad_values_from_flags_and_environment_before_listening() {
     let (code, stderr) = exits(&argv, &[("HOLDFAST_WRITE_BATCH_MAX", "10001")]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("error: LIMIT_EXCEEDED: write_batch_max"), "{stderr}");
+    let (code, stderr) = exits(&argv, &[("HOLDFAST_WRITE_QUEUE_MAX", "0")]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("error: INVALID_INPUT: invalid write_queue_max: must be at least 1"), "{stderr}");
     let (code, stderr) = exits(&[&argv[..], &["--write-linger-ms", "20"]].concat(), &[]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("error: INVALID_INPUT: invalid write_linger"), "{stderr}");

@@ -402,6 +402,7 @@ class Engine:
         clock: ManualClock | None = None,
         durability: Durability | None = None,
         write_batch_max: int | None = None,
+        write_queue_max: int | None = None,
         write_linger: Seconds | None = None,
     ) -> None: ...
     def create_tenant(self, id: str, name: str) -> TenantInfo: ...

@@ -28,7 +28,10 @@ class Engine(_native.Engine):
     default: every commit is flushed to disk; ``"normal"``: survives a crash
     of the process, the last commits may be lost with the machine),
     ``write_batch_max`` (most concurrent writes sharing one transaction;
-    1 turns group commit off) and ``write_linger`` (timedelta or seconds a
+    1 turns group commit off), ``write_queue_max`` (most writes of one
+    tenant waiting for their batch, default 4,096; past it a write waits up
+    to ``busy_timeout``, then raises ``StoreUnavailableError``) and
+    ``write_linger`` (timedelta or seconds a
     batch waits for more writes after a shared one; at most 10 ms);
     ``write_stats()`` tells how writes were grouped. Use it as a context
     manager, or call ``close()``. It is safe to share between threads:
@@ -47,6 +50,7 @@ class Engine(_native.Engine):
         clock: Optional[_native.ManualClock] = None,
         durability: Optional[Literal["full", "normal"]] = None,
         write_batch_max: Optional[int] = None,
+        write_queue_max: Optional[int] = None,
         write_linger: Optional[Union[timedelta, float]] = None,
     ) -> _E:
         """Opens the store at ``url``; see the class documentation."""
@@ -59,6 +63,7 @@ class Engine(_native.Engine):
             clock=clock,
             durability=durability,
             write_batch_max=write_batch_max,
+            write_queue_max=write_queue_max,
             write_linger=write_linger,
         )
 
