@@ -1,6 +1,7 @@
 //! The read cache: per resource, its row with its availability rules, and
 //! per time bucket its blocking bookings and expanded working hours — the
-//! inputs of `check_availability`, `free_busy` and `find_slots`.
+//! inputs of `check_availability`, `free_busy` and `find_slots` — and its
+//! bookings over a stretch of time, which `list_bookings` answers from.
 //!
 //! Freshness is judged against the tenant's event `seq`, so writes by other
 //! processes and machines are seen on the next read:
@@ -24,8 +25,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lru::LruCache;
 
-use crate::model::Resource;
+use crate::limits;
 use crate::model::availability::{AvailabilityRules, Expansion};
+use crate::model::{Booking, Interval, Resource};
 use crate::schedule::Blocker;
 
 /// Length of one cached time bucket: 2^39 µs, about 6.4 days.
@@ -65,16 +67,60 @@ pub(crate) struct BucketEntry {
     pub hours: Expansion,
 }
 
+/// One resource's bookings of every status whose interval overlaps
+/// `span`, ordered by `(start, id)`: any listing of that resource over a
+/// window inside `span` is a filter of them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BookingsEntry {
+    span: Interval,
+    bookings: Vec<Booking>,
+    /// Estimated heap and inline size, for the cache's byte budget.
+    bytes: usize,
+}
+
+impl BookingsEntry {
+    pub fn new(span: Interval, bookings: Vec<Booking>) -> BookingsEntry {
+        let bytes = bookings.iter().map(booking_bytes).sum();
+        BookingsEntry { span, bookings, bytes }
+    }
+
+    pub fn span(&self) -> Interval {
+        self.span
+    }
+
+    pub fn bookings(&self) -> &[Booking] {
+        &self.bookings
+    }
+}
+
+/// About what a booking takes in memory: its inline size, its strings,
+/// and its metadata as JSON text (a fair proxy for the parsed map).
+fn booking_bytes(b: &Booking) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let metadata = serde_json::to_string(&b.metadata).map_or(0, |m| m.len());
+    std::mem::size_of::<Booking>()
+        + b.id.len()
+        + b.resource_id.len()
+        + text(&b.project_id)
+        + text(&b.title)
+        + text(&b.notes)
+        + text(&b.idempotency_key)
+        + metadata
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     Resource { tenant: Arc<str>, resource: Arc<str> },
     Bucket { tenant: Arc<str>, resource: Arc<str>, index: i64 },
+    Bookings { tenant: Arc<str>, resource: Arc<str> },
 }
 
 impl Key {
     fn parts(&self) -> (&str, &str) {
         match self {
-            Key::Resource { tenant, resource } | Key::Bucket { tenant, resource, .. } => (tenant, resource),
+            Key::Resource { tenant, resource }
+            | Key::Bucket { tenant, resource, .. }
+            | Key::Bookings { tenant, resource } => (tenant, resource),
         }
     }
 }
@@ -83,6 +129,18 @@ impl Key {
 enum Value {
     Resource(Arc<ResourceEntry>),
     Bucket(Arc<BucketEntry>),
+    Bookings(Arc<BookingsEntry>),
+}
+
+impl Value {
+    /// Bytes counted against the budget: only listing entries, which can
+    /// hold many bookings each, are counted (the others are small).
+    fn bytes(&self) -> usize {
+        match self {
+            Value::Bookings(entry) => entry.bytes,
+            Value::Resource(_) | Value::Bucket(_) => 0,
+        }
+    }
 }
 
 struct Entry {
@@ -122,11 +180,28 @@ impl TenantState {
 struct State {
     entries: LruCache<Key, Entry>,
     tenants: HashMap<Arc<str>, TenantState>,
+    /// Bytes held by listing entries, at most `bytes_max`.
+    bytes: usize,
+}
+
+impl State {
+    fn remove(&mut self, key: &Key) {
+        if let Some(entry) = self.entries.pop(key) {
+            self.bytes -= entry.value.bytes();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
 }
 
 /// The engine's read cache; `capacity` 0 turns it off.
 pub(crate) struct ReadCache {
     capacity: usize,
+    /// Most bytes held by listing entries together.
+    bytes_max: usize,
     state: Option<Mutex<State>>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -136,8 +211,19 @@ pub(crate) struct ReadCache {
 impl ReadCache {
     pub fn new(capacity: usize) -> ReadCache {
         let state = NonZeroUsize::new(capacity)
-            .map(|cap| Mutex::new(State { entries: LruCache::new(cap), tenants: HashMap::new() }));
-        ReadCache { capacity, state, hits: AtomicU64::new(0), misses: AtomicU64::new(0), evictions: AtomicU64::new(0) }
+            .map(|cap| Mutex::new(State { entries: LruCache::new(cap), tenants: HashMap::new(), bytes: 0 }));
+        ReadCache {
+            capacity,
+            bytes_max: capacity.saturating_mul(limits::CACHE_BYTES_PER_ENTRY),
+            state,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.state.is_some()
     }
 
     pub fn stats(&self) -> CacheStats {
@@ -167,7 +253,7 @@ impl ReadCache {
             if state.tenants.len() >= bound {
                 // Too many tenants to track: start over (never serves stale).
                 state.tenants.clear();
-                state.entries.clear();
+                state.clear();
             }
             // Nothing is known before this snapshot.
             state.tenants.insert(tenant.into(), TenantState { watermark: seq, floor: seq, ..TenantState::default() });
@@ -214,7 +300,7 @@ impl ReadCache {
         let key = Key::Resource { tenant: tenant.into(), resource: resource.into() };
         match self.get(&key)? {
             Value::Resource(entry) => Some(entry),
-            Value::Bucket(_) => None,
+            Value::Bucket(_) | Value::Bookings(_) => None,
         }
     }
 
@@ -227,13 +313,39 @@ impl ReadCache {
         let key = Key::Bucket { tenant: tenant.into(), resource: resource.into(), index };
         match self.get(&key)? {
             Value::Bucket(entry) => Some(entry),
-            Value::Resource(_) => None,
+            Value::Resource(_) | Value::Bookings(_) => None,
         }
     }
 
     pub fn put_bucket(&self, tenant: &str, resource: &str, index: i64, loaded_at: i64, entry: BucketEntry) {
         let key = Key::Bucket { tenant: tenant.into(), resource: resource.into(), index };
         self.put(key, loaded_at, Value::Bucket(Arc::new(entry)));
+    }
+
+    pub fn bookings(&self, tenant: &str, resource: &str) -> Option<Arc<BookingsEntry>> {
+        let key = Key::Bookings { tenant: tenant.into(), resource: resource.into() };
+        match self.get(&key)? {
+            Value::Bookings(entry) => Some(entry),
+            Value::Resource(_) | Value::Bucket(_) => None,
+        }
+    }
+
+    /// Keeps `entry` unless it alone would take more than an eighth of
+    /// the byte budget (such a resource is read from the store every time
+    /// rather than flush the rest of the cache). Returns it for the caller.
+    pub fn put_bookings(
+        &self,
+        tenant: &str,
+        resource: &str,
+        loaded_at: i64,
+        entry: BookingsEntry,
+    ) -> Arc<BookingsEntry> {
+        let entry = Arc::new(entry);
+        if entry.bytes <= self.bytes_max / 8 {
+            let key = Key::Bookings { tenant: tenant.into(), resource: resource.into() };
+            self.put(key, loaded_at, Value::Bookings(Arc::clone(&entry)));
+        }
+        entry
     }
 
     fn get(&self, key: &Key) -> Option<Value> {
@@ -243,7 +355,7 @@ impl ReadCache {
             match state.entries.get(key) {
                 Some(entry) if entry.loaded_at >= stale_before => Some(entry.value.clone()),
                 Some(_) => {
-                    state.entries.pop(key);
+                    state.remove(key);
                     None
                 }
                 None => None,
@@ -261,10 +373,104 @@ impl ReadCache {
         if loaded_at < known.stale_before(resource) {
             return; // already stale: a write landed after this snapshot
         }
-        if let Some((evicted, _)) = state.entries.push(key.clone(), Entry { loaded_at, value })
-            && evicted != key
-        {
-            self.evictions.fetch_add(1, Ordering::Relaxed);
+        state.bytes += value.bytes();
+        if let Some((evicted, old)) = state.entries.push(key.clone(), Entry { loaded_at, value }) {
+            state.bytes -= old.value.bytes();
+            if evicted != key {
+                self.evictions.fetch_add(1, Ordering::Relaxed);
+            }
         }
+        // Over the byte budget: drop the least recently used entries
+        // (never the one just put: it fits the budget on its own).
+        while state.bytes > self.bytes_max {
+            match state.entries.pop_lru() {
+                Some((evicted, old)) if evicted != key => {
+                    state.bytes -= old.value.bytes();
+                    self.evictions.fetch_add(1, Ordering::Relaxed);
+                }
+                Some((evicted, old)) => {
+                    state.entries.push(evicted, old);
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Status, Timestamp};
+
+    fn booking(id: usize, notes_bytes: usize) -> Booking {
+        Booking {
+            id: format!("b{id}"),
+            resource_id: "r".into(),
+            project_id: None,
+            start: Timestamp::from_micros(0),
+            end: Timestamp::from_micros(1),
+            status: Status::Confirmed,
+            quantity: 1,
+            hold_expires_at: None,
+            title: None,
+            notes: Some("n".repeat(notes_bytes)),
+            metadata: Default::default(),
+            version: 1,
+            created_at: Timestamp::from_micros(0),
+            updated_at: Timestamp::from_micros(0),
+            idempotency_key: None,
+        }
+    }
+
+    fn entry(bookings: usize, notes_bytes: usize) -> BookingsEntry {
+        let span = Interval { start: Timestamp::from_micros(0), end: Timestamp::from_micros(BUCKET_US) };
+        BookingsEntry::new(span, (0..bookings).map(|i| booking(i, notes_bytes)).collect())
+    }
+
+    /// The bytes the cache counts, checked against its entries.
+    fn held_bytes(cache: &ReadCache) -> usize {
+        let state = cache.lock().unwrap();
+        let sum: usize = state.entries.iter().map(|(_, e)| e.value.bytes()).sum();
+        assert_eq!(state.bytes, sum, "the running count drifted from the entries held");
+        sum
+    }
+
+    #[test]
+    fn listing_entries_stay_within_the_byte_budget() {
+        let cache = ReadCache::new(16);
+        let budget = 16 * limits::CACHE_BYTES_PER_ENTRY;
+        let (small, large) = (entry(10, 200), entry(10, 1_000));
+        // Sizes this test relies on: 16 small entries fit the budget, 16
+        // large ones do not, and one large entry is under an eighth of it.
+        assert!(16 * small.bytes <= budget && 16 * large.bytes > budget && large.bytes <= budget / 8);
+        assert_eq!(cache.gap("t", 1), None); // the tenant is now known at seq 1
+        for i in 0..20 {
+            let kept = cache.put_bookings("t", &format!("r{i}"), 1, small.clone());
+            assert_eq!(kept.bookings().len(), 10);
+            assert!(held_bytes(&cache) <= budget);
+        }
+        assert_eq!(cache.stats().entries, 16, "the entry count binds first");
+        for i in 20..40 {
+            cache.put_bookings("t", &format!("r{i}"), 1, large.clone());
+            assert!(held_bytes(&cache) <= budget);
+        }
+        assert!(cache.bookings("t", "r39").is_some(), "the newest entry is held");
+        assert!(cache.bookings("t", "r20").is_none(), "the oldest entries were dropped for bytes");
+        assert!(cache.stats().entries < 16, "now the bytes bind");
+        // An entry above an eighth of the budget is handed back, not kept.
+        let big = cache.put_bookings("t", "big", 1, entry(30, 1_000));
+        assert_eq!(big.bookings().len(), 30);
+        assert!(cache.bookings("t", "big").is_none());
+        // Stale entries leave the count when dropped; so does a replacement.
+        cache.invalidate("t", &["r39"], 2);
+        assert!(cache.bookings("t", "r39").is_none());
+        cache.put_bookings("t", "r38", 2, entry(1, 0));
+        held_bytes(&cache);
+        // Forgetting every tenant clears the count too.
+        for tenant in 0..16 {
+            cache.gap(&format!("other{tenant}"), 1);
+        }
+        assert_eq!(held_bytes(&cache), 0);
     }
 }

@@ -34,6 +34,7 @@ use crate::store::{self, BookingQuery, Durability, NewEvent, Store, StoreOptions
 
 mod availability;
 mod group_commit;
+mod listing;
 mod reports;
 
 pub use group_commit::WriteStats;
@@ -586,16 +587,6 @@ impl Tenant {
     pub fn get_booking(&self, id: &str) -> Result<Booking> {
         validate_id("id", id)?;
         self.read(|tx| tx.booking(id))?.map(|s| s.booking).ok_or_else(|| not_found("booking", id))
-    }
-
-    /// Bookings matching `filter`, ordered by `(start, id)`. The cursor is a
-    /// position in that order, so inserts between pages never shift items
-    /// across a page boundary (no repeats, no skips of existing rows).
-    pub fn list_bookings(&self, filter: &BookingFilter) -> Result<Page<Booking>> {
-        let query = booking_query(filter)?;
-        let limit = query.limit;
-        let items = self.read(|tx| tx.list_bookings(&query))?;
-        Ok(page_of(items, limit, |b| format!("{}_{}", b.start.as_micros(), b.id)))
     }
 
     /// hold -> pencil.

@@ -61,6 +61,14 @@ pub const TIMESTAMP_MAX_US: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1;
 
 /// Read-cache entries an engine keeps when the builder names no size.
 pub const CACHE_ENTRIES_DEFAULT: usize = 4_096;
+/// Bytes of cached bookings (listing entries) per read-cache entry: 32 MiB
+/// at the default size. One resource's listing entry takes at most an
+/// eighth of it.
+pub const CACHE_BYTES_PER_ENTRY: usize = 8 * 1024;
+
+/// Most bookings `list_bookings` keeps in the read cache for one resource's
+/// stretch of time; a busier stretch is listed from the store every time.
+pub const LISTING_ENTRY_ROWS_MAX: usize = 4_096;
 
 /// Most expired holds one `sweep_expired` call turns into `expired` per tenant
 /// (bounded so a sweep never holds the write lock for long; call it again).

@@ -14,8 +14,8 @@
 //!   a second resource, sets weekly hours, widens a buffer, places a hold
 //!   and finally writes a batch longer than the cache's log scan. Before
 //!   each write A's answer is checked to come from the cache alone; after
-//!   it, A's very next read (`free_busy`, `check_availability` or
-//!   `find_slots`) shows the write, A's reads of the resources it did not
+//!   it, A's very next read (`free_busy`, `check_availability`,
+//!   `find_slots` or `list_bookings` of one resource) shows the write, A's reads of the resources it did not
 //!   touch are still served from the cache (hits grow, misses do not:
 //!   invalidation is per resource, not global), and every answer of A
 //!   equals that of an uncached engine on the same database. When A's
@@ -50,10 +50,11 @@ use std::time::{Duration, Instant};
 use chrono::TimeDelta;
 use common::child::{Line, lines_of};
 use common::{POSTGRES_URL_VAR, TestStore};
+use holdfast::limits::PAGE_SIZE_MAX;
 use holdfast::{
-    AvailabilityCheck, AvailabilityRules, Engine, Error, FoundSlot, FreeBusy, Interval, LocalTime, ManualClock,
-    NewBooking, NewResource, Policy, Reason, Reschedule, ResourcePatch, SlotQuery, Status, Tenant, Timestamp, Weekday,
-    WeeklyHours,
+    AvailabilityCheck, AvailabilityRules, Booking, BookingFilter, Engine, Error, FoundSlot, FreeBusy, Interval,
+    LocalTime, ManualClock, NewBooking, NewResource, Policy, Reason, Reschedule, ResourcePatch, SlotQuery, Status,
+    Tenant, Timestamp, Weekday, WeeklyHours,
 };
 
 const ROLE_VAR: &str = "HOLDFAST_CF_ROLE";
@@ -488,6 +489,8 @@ struct Reader {
     reference: Tenant,
     /// Each resource's free/busy over the window as A last read it.
     last: HashMap<&'static str, FreeBusy>,
+    /// Each resource's bookings over the window as A last listed them.
+    last_listed: HashMap<&'static str, Vec<Booking>>,
 }
 
 impl Reader {
@@ -502,6 +505,27 @@ impl Reader {
 
     fn free_busy(&self, id: &str) -> Result<FreeBusy, String> {
         Self::free_busy_of(&self.t, id)
+    }
+
+    /// `id`'s bookings over the window, every status, as one page.
+    fn listing_of(t: &Tenant, id: &str) -> Result<Vec<Booking>, String> {
+        let w = window();
+        let filter = BookingFilter {
+            resource_ids: vec![id.to_owned()],
+            start: Some(w.start),
+            end: Some(w.end),
+            limit: Some(PAGE_SIZE_MAX),
+            ..Default::default()
+        };
+        let page = t.list_bookings(&filter).map_err(|e| hf(&format!("list_bookings {id}"), &e))?;
+        match page.next_cursor {
+            None => Ok(page.items),
+            Some(_) => Err(format!("list_bookings {id}: more than one page")),
+        }
+    }
+
+    fn listing(&self, id: &str) -> Result<Vec<Booking>, String> {
+        Self::listing_of(&self.t, id)
     }
 
     fn check(&self, id: &str, interval: Interval) -> Result<AvailabilityCheck, String> {
@@ -544,6 +568,10 @@ impl Reader {
             if self.last.get(id) != Some(&fb) {
                 return Err(format!("untouched {id} changed: was {:?}, now {fb:?}", self.last.get(id)));
             }
+            let listed = self.cached(&format!("listing of untouched {id}"), |r| r.listing(id))?;
+            if self.last_listed.get(id) != Some(&listed) {
+                return Err(format!("untouched {id} lists {listed:?}, was {:?}", self.last_listed.get(id)));
+            }
         }
         Ok(())
     }
@@ -565,6 +593,19 @@ impl Reader {
                 return Err(format!("after {step}: re-read of {id} from the cache differs: {again:?} vs {fb:?}"));
             }
             self.last.insert(id, fb);
+            let listed = self.listing(id)?;
+            let reference = Self::listing_of(&self.reference, id)?;
+            if listed != reference {
+                return Err(format!(
+                    "after {step}: A's listing of {id} differs from an uncached engine's\n  A:        {listed:?}\n  \
+                     uncached: {reference:?}"
+                ));
+            }
+            let again = self.cached(&format!("after {step}: re-listing of {id}"), |r| r.listing(id))?;
+            if again != listed {
+                return Err(format!("after {step}: re-listing of {id} from the cache differs"));
+            }
+            self.last_listed.insert(id, listed);
         }
         let w = window();
         let query = SlotQuery {
@@ -627,7 +668,7 @@ fn freshness(url: &str, writer: impl FnOnce(&Tenant) -> Result<Writer, String>) 
     let reference_engine = open_engine(url, Some(0), &clock)?;
     let reference = reference_engine.tenant(TENANT).map_err(|e| hf("tenant", &e))?;
     let mut writer = writer(&t)?;
-    let mut r = Reader { engine: engine.clone(), t, reference, last: HashMap::new() };
+    let mut r = Reader { engine: engine.clone(), t, reference, last: HashMap::new(), last_listed: HashMap::new() };
 
     // Warm-up: the second read of the 30-day window is the cache's alone.
     let first = r.free_busy(MAIN)?;
@@ -951,6 +992,7 @@ fn off(store: &TestStore) -> Result<String, String> {
         t: cached_engine.tenant(TENANT).map_err(|e| hf("tenant", &e))?,
         reference: t.clone(),
         last: HashMap::new(),
+        last_listed: HashMap::new(),
     };
     let nothing_held = |what: &str| {
         let s = engine.cache_stats();

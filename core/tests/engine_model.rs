@@ -10,7 +10,9 @@
 //! another one (`ALREADY_EXISTS`). After every step the test also checks, from the
 //! engine's own state only, that no resource is over capacity at any
 //! instant, that statuses only moved along legal transitions and that the
-//! tenant's event seqs are gap-free. Every store of `common::stores()` runs
+//! tenant's event seqs are gap-free, and that one resource's listing over a
+//! window — answered from the read cache, kept across steps — is the
+//! model's, under status filters and page by page. Every store of `common::stores()` runs
 //! its own sequences, each on an empty database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -945,6 +947,64 @@ impl Run {
             expect_booking(ctx, want, got.unwrap())?;
         }
         self.snapshot = snapshot;
+        self.check_listings(ctx)
+    }
+
+    /// Each resource's bookings over a few windows, as `list_bookings` pages
+    /// them from the read cache, against the model. The windows move with
+    /// the log (so the cache both serves and reloads), one reaches across
+    /// several cache buckets, and the status filters rotate.
+    fn check_listings(&self, ctx: &str) -> Result<(), TestCaseError> {
+        let k = self.last_seq;
+        let narrow = (T0_US + (k % 9) * STEP_US, T0_US + (k % 9 + 1 + k % 4) * STEP_US);
+        let wide = (T0_US - 20 * 24 * 60 * MINUTE_US, T0_US + 20 * 24 * 60 * MINUTE_US);
+        let filters: [&[Status]; 3] = [&[], &[Status::Hold, Status::Pencil], &[Status::Confirmed, Status::Expired]];
+        let statuses = filters[(k % 3) as usize];
+        for (res, r) in RESOURCES.iter().enumerate() {
+            for (start_us, end_us) in [narrow, wide] {
+                let mut want: Vec<(i64, &str)> = self
+                    .model
+                    .bookings
+                    .iter()
+                    .filter(|b| b.res == res && b.start_us < end_us && start_us < b.end_us)
+                    .filter(|b| statuses.is_empty() || statuses.contains(&b.status))
+                    .map(|b| (b.start_us, b.id.as_str()))
+                    .collect();
+                want.sort();
+                let mut got = Vec::new();
+                let mut cursor = None;
+                loop {
+                    let filter = BookingFilter {
+                        resource_ids: vec![r.id.into()],
+                        statuses: statuses.to_vec(),
+                        start: Some(at(start_us)),
+                        end: Some(at(end_us)),
+                        limit: Some(3),
+                        cursor,
+                        ..Default::default()
+                    };
+                    let page = self.t.list_bookings(&filter).unwrap();
+                    for b in &page.items {
+                        expect_booking(ctx, self.model.bookings.iter().find(|m| m.id == b.id).unwrap(), b)?;
+                    }
+                    got.extend(page.items.iter().map(|b| (b.start.as_micros(), b.id.clone())));
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(next),
+                        None => break,
+                    }
+                }
+                let got: Vec<(i64, &str)> = got.iter().map(|(s, id)| (*s, id.as_str())).collect();
+                prop_assert_eq!(
+                    got,
+                    want,
+                    "{}: listing of {} over {:?} with {:?}",
+                    ctx,
+                    r.id,
+                    (start_us, end_us),
+                    statuses
+                );
+            }
+        }
         Ok(())
     }
 }

@@ -52,9 +52,9 @@ use chrono::TimeDelta;
 use holdfast::schedule::Blocker;
 use holdfast::store::{self, BookingQuery, NewEvent, Store, StoreOptions, StoredBooking, Transaction};
 use holdfast::{
-    ApiKey, Availability, AvailabilityRules, Booking, Durability, Engine, Error, Event, EventType, HoldExpiry,
-    Interval, LocalTime, ManualClock, NewBooking, NewResource, Policy, Project, Reschedule, Resource, ResourcePatch,
-    Status, Tenant, TenantInfo, Timestamp, Weekday, WeeklyHours,
+    ApiKey, Availability, AvailabilityRules, Booking, BookingFilter, Durability, Engine, Error, Event, EventType,
+    HoldExpiry, Interval, LocalTime, ManualClock, NewBooking, NewResource, Policy, Project, Reschedule, Resource,
+    ResourcePatch, Status, Tenant, TenantInfo, Timestamp, Weekday, WeeklyHours,
 };
 
 use common::TestStore;
@@ -975,6 +975,7 @@ impl Sim {
         let now = self.engine.now();
         self.totals.instants += check_capacity_naive(&resources, &rows, now)? as u64;
         self.check_free_busy(&resources, &rows, now)?;
+        self.check_listing(&resources, &rows)?;
         // A sweep that succeeded left no hold behind that had lapsed when it began.
         for call in calls {
             if let (Op::Sweep, Ok(_)) = (&call.op, &call.result) {
@@ -1017,6 +1018,58 @@ impl Sim {
         want.sort();
         if got != want {
             return Err(format!("free_busy of {} on {start}: {got:?}, the rows say {want:?}", r.id));
+        }
+        Ok(())
+    }
+}
+
+impl Sim {
+    /// `list_bookings` of one resource over a window answers from the read
+    /// cache: page by page, under a status filter, it must list exactly
+    /// the rows, also after a commit whose reply was lost.
+    fn check_listing(&mut self, resources: &[Resource], rows: &[Booking]) -> Result<(), String> {
+        let r = self.rng.pick(resources).clone();
+        let start = DAY0_US + self.rng.below(DAYS as u64) as i64 * DAY_US;
+        let end = start + (1 + self.rng.below(DAYS as u64) as i64) * DAY_US;
+        let statuses: Vec<Status> = match self.rng.below(3) {
+            0 => Vec::new(),
+            1 => vec![Status::Hold, Status::Pencil, Status::Confirmed],
+            _ => vec![Status::Cancelled, Status::Expired, Status::Hold],
+        };
+        let mut want: Vec<&Booking> = rows
+            .iter()
+            .filter(|b| b.resource_id == r.id && b.start.as_micros() < end && start < b.end.as_micros())
+            .filter(|b| statuses.is_empty() || statuses.contains(&b.status))
+            .collect();
+        want.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        let mut got = Vec::new();
+        let mut cursor = None;
+        loop {
+            let filter = BookingFilter {
+                resource_ids: vec![r.id.clone()],
+                statuses: statuses.clone(),
+                start: Some(ts(start)),
+                end: Some(ts(end)),
+                limit: Some(1 + self.rng.below(6) as usize),
+                cursor,
+                ..Default::default()
+            };
+            let page = self.clients[0].list_bookings(&filter).map_err(|e| hf("list_bookings", &e))?;
+            got.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        if got.iter().ne(want.iter().copied()) {
+            return Err(format!(
+                "listing of {} over [{}, {}) with {statuses:?}: {:?}, the rows say {:?}",
+                r.id,
+                ts(start),
+                ts(end),
+                got.iter().map(|b| (&b.id, b.status, b.version)).collect::<Vec<_>>(),
+                want.iter().map(|b| (&b.id, b.status, b.version)).collect::<Vec<_>>()
+            ));
         }
         Ok(())
     }

@@ -127,7 +127,7 @@ impl Tenant {
 
     /// A read through the cache: one snapshot, its `seq` checked against
     /// what the cache has seen, then `f`.
-    fn snapshot<T>(&self, f: impl FnOnce(&mut Snapshot<'_, '_>) -> Result<T>) -> Result<T> {
+    pub(super) fn snapshot<T>(&self, f: impl FnOnce(&mut Snapshot<'_, '_>) -> Result<T>) -> Result<T> {
         let mut tx = self.inner.store.read(&self.id)?;
         let seq = tx.last_seq()?;
         let cache = &self.inner.cache;
@@ -160,11 +160,11 @@ impl Write<'_> {
 }
 
 /// One read transaction of a tenant and the cache behind it.
-struct Snapshot<'t, 'x> {
-    tenant: &'t Tenant,
-    tx: &'x mut dyn Transaction,
+pub(super) struct Snapshot<'t, 'x> {
+    pub(super) tenant: &'t Tenant,
+    pub(super) tx: &'x mut dyn Transaction,
     /// The tenant's `seq` in this snapshot.
-    seq: i64,
+    pub(super) seq: i64,
     /// Holds expire at this instant for the read.
     now: Timestamp,
 }
@@ -284,7 +284,7 @@ impl Snapshot<'_, '_> {
     }
 }
 
-fn bucket_start(index: i64) -> Timestamp {
+pub(super) fn bucket_start(index: i64) -> Timestamp {
     Timestamp::from_micros(index.saturating_mul(BUCKET_US))
 }
 
