@@ -6,12 +6,15 @@
 //!     valgrind --tool=callgrind target/release/examples/profile creates 16 200 normal
 //!     valgrind --tool=callgrind target/release/examples/profile creates 1 2000 normal
 //!     valgrind --tool=callgrind target/release/examples/profile lists 5000
+//!     valgrind --tool=callgrind target/release/examples/profile batch 20000
 //!
 //! `creates THREADS PER_THREAD full|normal`: THREADS threads share one
 //! engine on a fresh SQLite file and create PER_THREAD confirmed bookings
 //! each on 100 resources, every one in a free slot (so every create commits);
 //! prints creates/s and how they were grouped. `lists N`: 50 resources × 40
-//! daily bookings, then N listings of one resource's 30 days.
+//! daily bookings, then N listings of one resource's 30 days. `batch N`:
+//! N confirmed bookings over 1,000 resources in calls of
+//! `create_bookings` of 10,000 (as `compare`'s bulk workload), durable.
 
 use std::time::Instant;
 
@@ -33,7 +36,8 @@ fn main() {
             creates(&url, number(1, 32), number(2, 500), durability);
         }
         Some("lists") => lists(&url, number(1, 20_000)),
-        _ => eprintln!("usage: profile creates THREADS PER_THREAD full|normal | profile lists N"),
+        Some("batch") => batch(&url, number(1, 100_000)),
+        _ => eprintln!("usage: profile creates THREADS PER_THREAD full|normal | profile lists N | profile batch N"),
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -114,4 +118,18 @@ fn lists(url: &str, n: usize) {
     let rows: usize = (0..n).map(|_| tenant.list_bookings(&filter).expect("list").items.len()).sum();
     let seconds = started.elapsed().as_secs_f64();
     println!("{n} listings of {} rows: {:.0} listings/s", rows / n.max(1), n as f64 / seconds);
+}
+
+fn batch(url: &str, n: usize) {
+    let engine = Engine::open(url).expect("open");
+    let tenant = tenant_with_resources(&engine, 1_000);
+    // In time order, round-robin over the resources, as an import would come.
+    let items: Vec<NewBooking> =
+        (0..n).map(|i| hour_booking(format!("r{}", i % 1_000), T0_US + (i / 1_000) as i64 * 2 * HOUR_US)).collect();
+    let started = Instant::now();
+    for chunk in items.chunks(holdfast::limits::BATCH_SIZE_MAX) {
+        tenant.create_bookings(chunk.to_vec()).expect("a free slot");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{n} bookings in batches of {}: {:.0} bookings/s", holdfast::limits::BATCH_SIZE_MAX, n as f64 / seconds);
 }

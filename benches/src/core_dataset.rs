@@ -26,7 +26,7 @@ pub const PERIODS: usize = 1_000;
 /// The measured windows start at this period (30 days = 10 periods).
 pub const WINDOW_PERIOD: usize = 500;
 /// Bump when the shape changes: the file name carries it.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 pub const HOUR_US: i64 = 3_600_000_000;
 pub const DAY_US: i64 = 24 * HOUR_US;

@@ -1,6 +1,7 @@
 //! A database written by an older engine opens in this one with every row
 //! intact and every query working (SQLite: migrations replay in order on
-//! open; v4 rebuilds the bookings table).
+//! open; v4 rebuilds the bookings table, v5 drops the partial index the
+//! capacity query used to scan).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -57,8 +58,9 @@ fn a_v3_sqlite_database_migrates_with_its_bookings() {
         listed,
         [("b0".into(), Status::Confirmed), ("b1".into(), Status::Cancelled), ("b2".into(), Status::Pencil)]
     );
-    // Capacity decisions see the migrated rows (through the rebuilt partial
-    // index): an hour inside b0 is taken, one inside cancelled b1 is free.
+    // Capacity decisions see the migrated rows (through the rebuilt
+    // resource index): an hour inside b0 is taken, one inside cancelled b1
+    // is free.
     let at = |h: i64| Timestamp::from_micros(T0_US + h * HOUR_US);
     let new = |start: i64| NewBooking {
         resource_id: "ada".into(),
@@ -73,5 +75,17 @@ fn a_v3_sqlite_database_migrates_with_its_bookings() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
+    let indexes: Vec<String> = rusqlite::Connection::open(&path)
+        .expect("open")
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bookings' AND sql IS NOT NULL ORDER BY name")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("indexes")
+        .collect::<Result<_, _>>()
+        .expect("index names");
+    assert_eq!(
+        indexes,
+        ["bookings_by_project", "bookings_by_resource", "bookings_by_start", "bookings_holds", "bookings_idempotency"]
+    );
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0002_availability.sql"),
     include_str!("migrations/sqlite/0003_api_keys.sql"),
     include_str!("migrations/sqlite/0004_status_comparisons.sql"),
+    include_str!("migrations/sqlite/0005_one_resource_index.sql"),
 ];
 
 /// Where the database lives.
@@ -694,7 +695,7 @@ impl Transaction for SqliteTransaction<'_> {
         // start index, which scans every resource's bookings in the range.
         let rows = self.query_all(
             &format!(
-                "SELECT {BOOKING_COLUMNS} FROM bookings INDEXED BY bookings_blocking
+                "SELECT {BOOKING_COLUMNS} FROM bookings INDEXED BY bookings_by_resource
                  WHERE tenant_id = ?1 AND resource_id = ?2
                    AND (status = 'hold' OR status = 'pencil' OR status = 'confirmed')
                    AND start_us > ?3 AND start_us < ?4 AND end_us > ?5"
@@ -722,7 +723,7 @@ impl Transaction for SqliteTransaction<'_> {
         // As `blocking_bookings`, reading only what a read needs and
         // leaving the order to the caller (no sort).
         self.query_all(
-            "SELECT id, status, start_us, end_us, quantity, hold_expires_at_us FROM bookings INDEXED BY bookings_blocking
+            "SELECT id, status, start_us, end_us, quantity, hold_expires_at_us FROM bookings INDEXED BY bookings_by_resource
              WHERE tenant_id = ?1 AND resource_id = ?2
                AND (status = 'hold' OR status = 'pencil' OR status = 'confirmed')
                AND start_us > ?3 AND start_us < ?4 AND end_us > ?5",
