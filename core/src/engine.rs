@@ -7,6 +7,8 @@
 //! publish the events in-process -> answer. This is the only module that
 //! opens transactions, reads the clock or appends events.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,9 +27,9 @@ use crate::model::ids::{validate_id, validate_tenant_id, validate_text};
 use crate::model::key;
 use crate::model::time::duration_us;
 use crate::model::{
-    Action, ApiKey, Booking, BookingFilter, Event, EventType, HoldExpiry, Interval, IssuedKey, NewApiKey, NewBooking,
-    NewProject, NewResource, Page, Project, Reschedule, Resource, ResourcePatch, Status, TenantInfo, Timestamp,
-    transition,
+    Action, ApiKey, AvailabilityRules, Booking, BookingFilter, Event, EventType, HoldExpiry, Interval, IssuedKey,
+    NewApiKey, NewBooking, NewProject, NewResource, Page, Project, Reschedule, Resource, ResourcePatch, Status,
+    TenantInfo, Timestamp, transition,
 };
 use crate::schedule::{self, Slot};
 use crate::store::{self, BookingQuery, Durability, NewEvent, Store, StoreOptions, Transaction};
@@ -37,6 +39,7 @@ mod group_commit;
 mod listing;
 mod reports;
 
+use availability::ensure_within_rules;
 pub use group_commit::WriteStats;
 use group_commit::{GroupCommit, GroupCommitOptions};
 
@@ -577,8 +580,9 @@ impl Tenant {
         self.write(move |w| {
             w.protect()?;
             let mut created = Vec::with_capacity(checked.len());
+            let mut lookups = Lookups::default();
             for (index, item) in checked.into_iter().enumerate() {
-                created.push(w.create(item).map_err(|e| in_batch(index, e))?);
+                created.push(w.create_with(item, &mut lookups).map_err(|e| in_batch(index, e))?);
             }
             Ok(created)
         })
@@ -765,6 +769,52 @@ impl CheckedBooking {
     }
 }
 
+/// What the items of one `create_bookings` call look up, read once: the
+/// call changes no resource, rule or project, and the first read of a
+/// resource already locked it for the transaction.
+#[derive(Default)]
+struct Lookups {
+    resources: HashMap<String, LookedUp>,
+    projects: HashSet<String>,
+}
+
+struct LookedUp {
+    resource: Resource,
+    /// The resource's rules once read (`Some(None)`: it has none).
+    rules: Option<Option<AvailabilityRules>>,
+}
+
+impl Lookups {
+    fn resource(&mut self, tx: &mut dyn Transaction, id: &str) -> Result<&mut LookedUp> {
+        match self.resources.entry(id.to_owned()) {
+            Entry::Occupied(found) => Ok(found.into_mut()),
+            Entry::Vacant(slot) => {
+                let resource = tx.lock_resource(id)?.ok_or_else(|| not_found("resource", id))?;
+                Ok(slot.insert(LookedUp { resource, rules: None }))
+            }
+        }
+    }
+
+    fn resource_with_rules(&mut self, tx: &mut dyn Transaction, id: &str) -> Result<&LookedUp> {
+        let looked = self.resource(tx, id)?;
+        if looked.rules.is_none() {
+            looked.rules = Some(tx.availability(id)?.map(|a| a.rules()));
+        }
+        Ok(looked)
+    }
+
+    fn project_exists(&mut self, tx: &mut dyn Transaction, id: &str) -> Result<bool> {
+        if self.projects.contains(id) {
+            return Ok(true);
+        }
+        let exists = tx.project(id)?.is_some();
+        if exists {
+            self.projects.insert(id.to_owned());
+        }
+        Ok(exists)
+    }
+}
+
 impl Write<'_> {
     /// Called before the first change by a write that may still fail after
     /// changing rows (a batch of bookings): in a shared transaction it opens
@@ -794,15 +844,41 @@ impl Write<'_> {
         kind: EventType,
         data: &impl Serialize,
     ) -> Result<()> {
+        self.event_touching(actor, booking_id, kind, data, None)
+    }
+
+    /// As `event_as`; `touched`, when the caller knows it, names the
+    /// resources the data touches (what `touched_in_json` would read back
+    /// from the text, saving a parse per booking written).
+    fn event_touching(
+        &mut self,
+        actor: String,
+        booking_id: Option<&str>,
+        kind: EventType,
+        data: &impl Serialize,
+        touched: Option<Vec<String>>,
+    ) -> Result<()> {
         let data = serde_json::to_string(data).map_err(|e| Error::internal(format!("event data: {e}")))?;
         let event = NewEvent { booking_id: booking_id.map(str::to_owned), kind, actor, at: self.now, data };
         let seq = self.tx.append_event(&event)?;
-        let touched = crate::model::event::touched_in_json(&event.data);
+        let touched = match touched {
+            Some(touched) => {
+                debug_assert_eq!(touched, crate::model::event::touched_in_json(&event.data));
+                touched
+            }
+            None => crate::model::event::touched_in_json(&event.data),
+        };
         self.events.push(Recorded { seq, event, touched });
         Ok(())
     }
 
     fn create(&mut self, checked: CheckedBooking) -> Result<Booking> {
+        self.create_with(checked, &mut Lookups::default())
+    }
+
+    /// `create`, reading resources, their rules and projects through
+    /// `lookups` (shared by the items of one `create_bookings` call).
+    fn create_with(&mut self, checked: CheckedBooking, lookups: &mut Lookups) -> Result<Booking> {
         let CheckedBooking { new, interval, request_hash } = checked;
         if let Some(key) = &new.idempotency_key
             && let Some(prior) = self.tx.booking_by_idempotency_key(key)?
@@ -822,14 +898,14 @@ impl Write<'_> {
                 Err(Error::AlreadyExists { entity: "booking", id: id.clone() })
             };
         }
-        let resource =
-            self.tx.lock_resource(&new.resource_id)?.ok_or_else(|| not_found("resource", &new.resource_id))?;
-        ensure_bookable(&resource)?;
+        let looked = lookups.resource(self.tx.as_mut(), &new.resource_id)?;
+        let resource = &looked.resource;
+        ensure_bookable(resource)?;
         if new.quantity > resource.capacity {
-            return Err(over_capacity_input(new.quantity, &resource));
+            return Err(over_capacity_input(new.quantity, resource));
         }
         if let Some(project_id) = &new.project_id
-            && self.tx.project(project_id)?.is_none()
+            && !lookups.project_exists(self.tx.as_mut(), project_id)?
         {
             return Err(not_found("project", project_id));
         }
@@ -837,11 +913,13 @@ impl Write<'_> {
             Status::Hold => Some(new.hold_expiry().resolve(self.now, self.default_hold_ttl_us)?),
             _ => None,
         };
-        self.ensure_within_hours(&resource, interval)?;
-        self.ensure_fits(&resource, interval, new.quantity, None)?;
+        let looked = lookups.resource_with_rules(self.tx.as_mut(), &new.resource_id)?;
+        let (resource, rules) = (&looked.resource, looked.rules.as_ref().and_then(Option::as_ref));
+        ensure_within_rules(resource, rules, interval)?;
+        self.ensure_fits(resource, interval, new.quantity, None)?;
         let booking = Booking {
             id: new.id.unwrap_or_else(new_id),
-            resource_id: resource.id,
+            resource_id: resource.id.clone(),
             project_id: new.project_id,
             start: interval.start,
             end: interval.end,
@@ -857,7 +935,14 @@ impl Write<'_> {
             idempotency_key: new.idempotency_key,
         };
         self.tx.insert_booking(&booking, &request_hash)?;
-        self.event(Some(&booking.id), EventType::Created, &BookingData { booking: &booking })?;
+        let (actor, touched) = (self.actor.clone(), vec![booking.resource_id.clone()]);
+        self.event_touching(
+            actor,
+            Some(&booking.id),
+            EventType::Created,
+            &BookingData { booking: &booking },
+            Some(touched),
+        )?;
         Ok(booking)
     }
 
@@ -908,14 +993,12 @@ impl Write<'_> {
         self.tx.update_booking(&next, current.version)?;
         if kind == EventType::Rescheduled {
             let previous = Place { resource_id: &current.resource_id, start: current.start, end: current.end };
-            self.event_as(actor, Some(&next.id), kind, &Moved { booking: &next, previous })?;
+            let touched = vec![next.resource_id.clone(), current.resource_id.clone()];
+            self.event_touching(actor, Some(&next.id), kind, &Moved { booking: &next, previous }, Some(touched))?;
         } else {
-            self.event_as(
-                actor,
-                Some(&next.id),
-                kind,
-                &StatusChanged { booking: &next, previous_status: current.status },
-            )?;
+            let touched = vec![next.resource_id.clone()];
+            let data = StatusChanged { booking: &next, previous_status: current.status };
+            self.event_touching(actor, Some(&next.id), kind, &data, Some(touched))?;
         }
         Ok(next)
     }

@@ -144,19 +144,27 @@ impl Write<'_> {
     /// Under a `strict` policy, `OUTSIDE_AVAILABILITY` unless the
     /// resource's hours cover `interval` (read in this transaction).
     pub(super) fn ensure_within_hours(&mut self, resource: &Resource, interval: Interval) -> Result<()> {
-        let Some(rules) = self.tx.availability(&resource.id)?.map(|a| a.rules()) else {
-            return Ok(()); // the defaults are advisory
-        };
-        if rules.policy != Policy::Strict {
-            return Ok(());
-        }
-        let hours = expand(&rules, zone(&resource.timezone)?, interval);
-        let reasons = schedule::hours_reasons(&hours, interval);
-        if reasons.is_empty() {
-            return Ok(());
-        }
-        Err(Error::OutsideAvailability { resource_id: resource.id.clone(), interval, reasons })
+        let rules = self.tx.availability(&resource.id)?.map(|a| a.rules());
+        ensure_within_rules(resource, rules.as_ref(), interval)
     }
+}
+
+/// `ensure_within_hours` with the resource's rules already read (`None`:
+/// it has none, and the defaults are advisory).
+pub(super) fn ensure_within_rules(
+    resource: &Resource,
+    rules: Option<&AvailabilityRules>,
+    interval: Interval,
+) -> Result<()> {
+    let Some(rules) = rules.filter(|r| r.policy == Policy::Strict) else {
+        return Ok(());
+    };
+    let hours = expand(rules, zone(&resource.timezone)?, interval);
+    let reasons = schedule::hours_reasons(&hours, interval);
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    Err(Error::OutsideAvailability { resource_id: resource.id.clone(), interval, reasons })
 }
 
 /// One read transaction of a tenant and the cache behind it.
