@@ -76,12 +76,15 @@ pub(crate) struct BookingsEntry {
     bookings: Vec<Booking>,
     /// Estimated heap and inline size, for the cache's byte budget.
     bytes: usize,
+    /// The stretch held too many bookings to keep (`bookings` is empty):
+    /// listings over it go to the store.
+    too_busy: bool,
 }
 
 impl BookingsEntry {
     pub fn new(span: Interval, bookings: Vec<Booking>) -> BookingsEntry {
         let bytes = bookings.iter().map(booking_bytes).sum();
-        BookingsEntry { span, bookings, bytes }
+        BookingsEntry { span, bookings, bytes, too_busy: false }
     }
 
     pub fn span(&self) -> Interval {
@@ -90,6 +93,10 @@ impl BookingsEntry {
 
     pub fn bookings(&self) -> &[Booking] {
         &self.bookings
+    }
+
+    pub fn too_busy(&self) -> bool {
+        self.too_busy
     }
 }
 
@@ -328,6 +335,17 @@ impl ReadCache {
             Value::Bookings(entry) => Some(entry),
             Value::Resource(_) | Value::Bucket(_) => None,
         }
+    }
+
+    /// Remembers that `resource` has too many bookings over `span` to hold,
+    /// so listings there go straight to the store instead of loading the
+    /// stretch first. A hint, not data: it routes reads to the exact query
+    /// and is never stale (kept until evicted), so a busy resource's writes
+    /// do not make every listing try the load again.
+    pub fn mark_too_busy(&self, tenant: &str, resource: &str, span: Interval) {
+        let entry = BookingsEntry { span, bookings: Vec::new(), bytes: 0, too_busy: true };
+        let key = Key::Bookings { tenant: tenant.into(), resource: resource.into() };
+        self.put(key, i64::MAX, Value::Bookings(Arc::new(entry)));
     }
 
     /// Keeps `entry` unless it alone would take more than an eighth of

@@ -1832,7 +1832,24 @@ fn list_bookings_filters_combine_and_windows_are_half_open() {
 
 #[test]
 fn list_bookings_cursors_stay_stable_while_bookings_are_inserted() {
-    common::for_each_store(|store| {
+    common::for_each_store(|store| cursors_stay_stable(store, BookingFilter::default()));
+}
+
+/// The same through the read cache: one resource over a window is listed
+/// from its cached bookings, which every insert makes stale.
+#[test]
+fn cached_listing_cursors_stay_stable_while_bookings_are_inserted() {
+    let filter = BookingFilter {
+        resource_ids: vec!["room".into()],
+        start: Some(h(0, 0)),
+        end: Some(h(48, 0)),
+        ..Default::default()
+    };
+    common::for_each_store(|store| cursors_stay_stable(store, filter.clone()));
+}
+
+fn cursors_stay_stable(store: &TestStore, filter: BookingFilter) {
+    {
         let fx = Fx::new(store);
         fx.resource("room", 10);
         let pre: Vec<String> = (0..9).map(|i| format!("p-{i}")).collect();
@@ -1848,7 +1865,7 @@ fn list_bookings_cursors_stay_stable_while_bookings_are_inserted() {
             ))
             .unwrap();
         };
-        let mut filter = BookingFilter { limit: Some(3), ..Default::default() };
+        let mut filter = BookingFilter { limit: Some(3), ..filter };
         let mut seen: Vec<String> = Vec::new();
         let mut page_no = 0;
         loop {
@@ -1893,6 +1910,57 @@ fn list_bookings_cursors_stay_stable_while_bookings_are_inserted() {
         let expected_order =
             ["p-0", "p-1", "p-2", "z-same", "p-3", "p-4", "n-late", "p-5", "p-6", "p-7", "p-8", "n-after-2"];
         assert_eq!(seen, expected_order);
+    }
+}
+
+/// A resource with more bookings over a listed stretch than the cache
+/// keeps (`LISTING_ENTRY_ROWS_MAX`) is listed from the store, exactly, and
+/// its writes show on the next listing; a quiet resource beside it is
+/// still listed from the cache.
+#[test]
+fn a_resource_too_busy_to_cache_is_listed_from_the_store() {
+    common::for_each_store(|store| {
+        let fx = Fx::new(store);
+        fx.resource("busy", 10_000);
+        fx.resource("quiet", 1);
+        let busy = limits::LISTING_ENTRY_ROWS_MAX + 20;
+        // One-hour bookings a minute apart from 2026-12-01: about 3 days.
+        let items: Vec<NewBooking> = (0..busy)
+            .map(|i| {
+                let start = after(h(0, 0), TimeDelta::minutes(i64::try_from(i).unwrap()));
+                with_id(
+                    &format!("b{i:05}"),
+                    new_booking("busy", start, after(start, TimeDelta::hours(1)), Status::Confirmed),
+                )
+            })
+            .collect();
+        fx.t.create_bookings(items).unwrap();
+        fx.book("quiet", h(9, 0), h(10, 0), Status::Confirmed);
+        let day = |resource: &str, day: i64| BookingFilter {
+            resource_ids: vec![resource.into()],
+            start: Some(h(24 * day, 0)),
+            end: Some(h(24 * (day + 1), 0)),
+            limit: Some(limits::PAGE_SIZE_MAX),
+            ..Default::default()
+        };
+        // Day 1 [24:00, 48:00): bookings starting 23:01 (b01381) through
+        // 47:59 (b02879); b01380 ends exactly at 24:00 and is not listed.
+        let ids = |items: Vec<Booking>| items.into_iter().map(|b| b.id).collect::<Vec<_>>();
+        let expected: Vec<String> = (1381..2880).map(|i| format!("b{i:05}")).collect();
+        assert_eq!(ids(list_all(&fx.t, &day("busy", 1))), expected);
+        // Again, now routed by the hint; and after a cancel, without it.
+        assert_eq!(ids(list_all(&fx.t, &day("busy", 1))), expected);
+        fx.t.cancel("b02000", None).unwrap();
+        let confirmed = BookingFilter { statuses: vec![Status::Confirmed], ..day("busy", 1) };
+        let expected_now: Vec<String> = expected.iter().filter(|id| *id != "b02000").cloned().collect();
+        assert_eq!(ids(list_all(&fx.t, &confirmed)), expected_now);
+        // The quiet resource: a miss, then hits only.
+        assert_eq!(ids(list_all(&fx.t, &day("quiet", 0))).len(), 1);
+        let before = fx.engine.cache_stats();
+        assert_eq!(ids(list_all(&fx.t, &day("quiet", 0))).len(), 1);
+        let after_read = fx.engine.cache_stats();
+        assert_eq!(after_read.misses, before.misses, "the quiet resource is listed from the cache");
+        assert!(after_read.hits > before.hits);
     });
 }
 

@@ -45,14 +45,30 @@ impl Snapshot<'_, '_> {
                 };
                 let bookings = self.tx.list_bookings(&load)?;
                 if bookings.len() > limits::LISTING_ENTRY_ROWS_MAX {
-                    // Too busy a stretch to hold: the store answers exactly.
+                    cache.mark_too_busy(&self.tenant.id, resource, span);
                     return self.tx.list_bookings(query);
                 }
                 cache.put_bookings(&self.tenant.id, resource, self.seq, BookingsEntry::new(span, bookings))
             }
         };
-        Ok(entry.bookings().iter().filter(|b| listed(b, window, query)).take(query.limit).cloned().collect())
+        if entry.too_busy() {
+            return self.tx.list_bookings(query);
+        }
+        Ok(page_from(entry.bookings(), window, query))
     }
+}
+
+/// The page of `query` over `window` from one resource's bookings, sorted
+/// by `(start, id)`: the cursor and the window's end bound a slice by
+/// binary search (paging through a long stretch costs a page, not the
+/// stretch), the rest is a filter.
+fn page_from(bookings: &[Booking], window: Interval, query: &BookingQuery) -> Vec<Booking> {
+    let first = match &query.after {
+        Some((start, id)) => bookings.partition_point(|b| (b.start, b.id.as_str()) <= (*start, id.as_str())),
+        None => 0,
+    };
+    let end = bookings.partition_point(|b| b.start < window.end).max(first);
+    bookings[first..end].iter().filter(|b| listed(b, window, query)).take(query.limit).cloned().collect()
 }
 
 /// Whether `span` holds every booking overlapping `window`.
