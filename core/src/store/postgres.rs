@@ -302,6 +302,13 @@ struct PgTransaction {
     /// `max_booking_length_us` of resources read in this transaction (see
     /// the SQLite store); forgotten on a rollback to a savepoint.
     longest: HashMap<String, i64>,
+    /// Availability rules read with a resource's lock (`None`: it has
+    /// none), so a decision needs no round trip of its own for them;
+    /// forgotten when set and on a rollback to a savepoint.
+    rules: HashMap<String, Option<Availability>>,
+    /// The last savepoint was released by the engine, but `RELEASE` waits
+    /// to share the round trip of the next `SAVEPOINT` (or the commit).
+    release_pending: bool,
 }
 
 impl PgTransaction {
@@ -321,6 +328,8 @@ impl PgTransaction {
             savepoint_seq: None,
             decision: None,
             longest: HashMap::new(),
+            rules: HashMap::new(),
+            release_pending: false,
         };
         // Dropping `tx` on failure rolls back whatever began.
         tx.conn.batch_execute(&sql).map_err(map_err)?;
@@ -432,6 +441,16 @@ impl Drop for PgTransaction {
 
 const RESOURCE_COLUMNS: &str = "id, name, kind, capacity, timezone, tags, buffer_before_us, buffer_after_us,
     active, metadata, version, created_at, updated_at";
+/// A resource's row (`RESOURCE_COLUMNS` in their order, for `resource_row`;
+/// locked), then its longest booking and its availability rules, version
+/// and update instant (NULL if it has none).
+const LOCK_RESOURCE_SQL: &str = "SELECT r.id, r.name, r.kind, r.capacity, r.timezone, r.tags, r.buffer_before_us,
+        r.buffer_after_us, r.active, r.metadata, r.version, r.created_at, r.updated_at,
+        r.max_booking_length_us, a.rules, a.version, a.updated_at
+    FROM resources r
+    LEFT JOIN availability a ON a.tenant_id = r.tenant_id AND a.resource_id = r.id
+    WHERE r.tenant_id = $1 AND r.id = $2
+    FOR UPDATE OF r";
 const PROJECT_COLUMNS: &str = "id, name, metadata, version, created_at, updated_at";
 const BOOKING_COLUMNS: &str = "id, resource_id, project_id, start_at, end_at, status, quantity,
     hold_expires_at, title, notes, metadata, version, created_at, updated_at, idempotency_key, request_hash";
@@ -444,6 +463,14 @@ fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, column: usize) -> Resu
 fn json<T: serde::de::DeserializeOwned>(row: &Row, column: usize) -> Result<T> {
     serde_json::from_value(get::<Value>(row, column)?)
         .map_err(|e| Error::internal(format!("PostgreSQL column {column}: {e}")))
+}
+
+fn json_opt<T: serde::de::DeserializeOwned>(row: &Row, column: usize) -> Result<Option<T>> {
+    get::<Option<Value>>(row, column)?
+        .map(|value| {
+            serde_json::from_value(value).map_err(|e| Error::internal(format!("PostgreSQL column {column}: {e}")))
+        })
+        .transpose()
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<Value> {
@@ -602,14 +629,20 @@ impl Transaction for PgTransaction {
     }
 
     fn lock_resource(&mut self, id: &str) -> Result<Option<Resource>> {
+        // One round trip for what a decision reads of the resource: its
+        // row (locked), its longest booking and its availability rules.
         let tenant_id = self.tenant_id.clone();
-        self.query_opt(
-            &format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND id = $2 FOR UPDATE"),
-            &[&tenant_id, &id],
-        )?
-        .as_ref()
-        .map(resource_row)
-        .transpose()
+        let Some(row) = self.query_opt(LOCK_RESOURCE_SQL, &[&tenant_id, &id])? else {
+            return Ok(None);
+        };
+        let resource = resource_row(&row)?;
+        self.longest.insert(resource.id.clone(), get(&row, 13)?);
+        let rules = match json_opt::<AvailabilityRules>(&row, 14)? {
+            Some(rules) => Some(Availability::from_rules(id, rules, get(&row, 15)?, Some(ts(&row, 16)?))),
+            None => None,
+        };
+        self.rules.insert(resource.id.clone(), rules);
+        Ok(Some(resource))
     }
 
     fn insert_resource(&mut self, r: &Resource) -> Result<()> {
@@ -704,6 +737,9 @@ impl Transaction for PgTransaction {
     }
 
     fn availability(&mut self, resource_id: &str) -> Result<Option<Availability>> {
+        if let Some(read) = self.rules.get(resource_id) {
+            return Ok(read.clone());
+        }
         let tenant_id = self.tenant_id.clone();
         self.query_opt(
             "SELECT rules, version, updated_at FROM availability WHERE tenant_id = $1 AND resource_id = $2",
@@ -717,6 +753,7 @@ impl Transaction for PgTransaction {
     }
 
     fn put_availability(&mut self, a: &Availability) -> Result<()> {
+        self.rules.remove(&a.resource_id);
         let tenant_id = self.tenant_id.clone();
         let updated_at = a.updated_at.ok_or_else(|| Error::internal("availability saved without updated_at"))?;
         self.execute(
@@ -1056,21 +1093,32 @@ impl Transaction for PgTransaction {
     }
 
     fn savepoint(&mut self) -> Result<()> {
-        self.conn.batch_execute("SAVEPOINT job").map_err(map_err)?;
+        let sql = if self.release_pending { "RELEASE SAVEPOINT job; SAVEPOINT job" } else { "SAVEPOINT job" };
+        self.conn.batch_execute(sql).map_err(map_err)?;
+        self.release_pending = false;
         self.savepoint_seq = self.seq;
         Ok(())
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
-        self.conn.batch_execute("RELEASE SAVEPOINT job").map_err(map_err)
+        // Sent with the next SAVEPOINT, or made by COMMIT: a round trip
+        // fewer per write of a batch.
+        self.release_pending = true;
+        Ok(())
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
+        if self.release_pending {
+            // The savepoint is still open on the server: rolling back to it
+            // would undo a write the engine kept.
+            return Err(Error::internal("rollback to a savepoint already released"));
+        }
         // Also ends the "current transaction is aborted" state a failed
         // statement leaves behind.
         self.conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job").map_err(map_err)?;
         self.seq = self.savepoint_seq;
         self.longest.clear();
+        self.rules.clear();
         Ok(())
     }
 
