@@ -858,9 +858,25 @@ impl Write<'_> {
         data: &impl Serialize,
         touched: Option<Vec<String>>,
     ) -> Result<()> {
-        let data = serde_json::to_string(data).map_err(|e| Error::internal(format!("event data: {e}")))?;
-        let event = NewEvent { booking_id: booking_id.map(str::to_owned), kind, actor, at: self.now, data };
+        let event = self.new_event(actor, booking_id, kind, data)?;
         let seq = self.tx.append_event(&event)?;
+        self.recorded(seq, event, touched);
+        Ok(())
+    }
+
+    fn new_event(
+        &self,
+        actor: String,
+        booking_id: Option<&str>,
+        kind: EventType,
+        data: &impl Serialize,
+    ) -> Result<NewEvent> {
+        let data = serde_json::to_string(data).map_err(|e| Error::internal(format!("event data: {e}")))?;
+        Ok(NewEvent { booking_id: booking_id.map(str::to_owned), kind, actor, at: self.now, data })
+    }
+
+    /// Keeps an appended event for the commit's publication and the cache.
+    fn recorded(&mut self, seq: i64, event: NewEvent, touched: Option<Vec<String>>) {
         let touched = match touched {
             Some(touched) => {
                 debug_assert_eq!(touched, crate::model::event::touched_in_json(&event.data));
@@ -869,7 +885,6 @@ impl Write<'_> {
             None => crate::model::event::touched_in_json(&event.data),
         };
         self.events.push(Recorded { seq, event, touched });
-        Ok(())
     }
 
     fn create(&mut self, checked: CheckedBooking) -> Result<Booking> {
@@ -934,15 +949,14 @@ impl Write<'_> {
             updated_at: self.now,
             idempotency_key: new.idempotency_key,
         };
-        self.tx.insert_booking(&booking, &request_hash)?;
-        let (actor, touched) = (self.actor.clone(), vec![booking.resource_id.clone()]);
-        self.event_touching(
-            actor,
+        let event = self.new_event(
+            self.actor.clone(),
             Some(&booking.id),
             EventType::Created,
             &BookingData { booking: &booking },
-            Some(touched),
         )?;
+        let seq = self.tx.insert_booking_with_event(&booking, &request_hash, &event)?;
+        self.recorded(seq, event, Some(vec![booking.resource_id.clone()]));
         Ok(booking)
     }
 

@@ -268,6 +268,7 @@ impl Transaction for FaultTx<'_> {
         fn blocking_bookings(&mut self, resource_id: &str, window: Interval) -> Vec<Booking>;
         fn blockers(&mut self, resource_id: &str, window: Interval) -> Vec<Blocker>;
         fn insert_booking(&mut self, booking: &Booking, request_hash: &str) -> ();
+        fn insert_booking_with_event(&mut self, booking: &Booking, request_hash: &str, event: &NewEvent) -> i64;
         fn update_booking(&mut self, booking: &Booking, previous_version: i64) -> ();
         fn list_bookings(&mut self, query: &BookingQuery) -> Vec<Booking>;
         fn expired_holds(&mut self, now: Timestamp, limit: usize) -> Vec<Booking>;

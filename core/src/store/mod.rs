@@ -162,6 +162,12 @@ pub trait Transaction {
     /// particular order: the read cache's input.
     fn blockers(&mut self, resource_id: &str, window: Interval) -> Result<Vec<Blocker>>;
     fn insert_booking(&mut self, booking: &Booking, request_hash: &str) -> Result<()>;
+    /// `insert_booking`, then `append_event` of its `created` event;
+    /// returns the event's `seq`. A store may do both in one round trip.
+    fn insert_booking_with_event(&mut self, booking: &Booking, request_hash: &str, event: &NewEvent) -> Result<i64> {
+        self.insert_booking(booking, request_hash)?;
+        self.append_event(event)
+    }
     /// Writes `booking` over the row at `previous_version`.
     fn update_booking(&mut self, booking: &Booking, previous_version: i64) -> Result<()>;
     /// Bookings matching `query`, ordered by `(start, id)`.
