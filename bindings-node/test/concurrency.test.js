@@ -49,9 +49,12 @@ test(`${CALLS} concurrent creates on one slot: one booking, ${CALLS - 1} CONFLIC
     assert.equal(reason.code, 'CONFLICT')
     assert.deepEqual(reason.details.conflicts.map((c) => c.id), [fulfilled[0].value.id])
   }
-  // Had the calls run on the JS thread, no timer could have fired before
-  // they all settled.
-  assert.ok(ticksWhilePending >= 10, `the 1 ms interval fired ${ticksWhilePending} times while calls were pending`)
+  // Had the calls run on the JS thread, each would have settled inside the
+  // loop above and `allSettled` would have resolved in microtasks: the
+  // timer could not have fired once. How often it fires depends on how
+  // fast the store is, so only "never" is a failure (a count of 10 broke
+  // once the batch got faster and the window shorter).
+  assert.ok(ticksWhilePending > 0, 'the 1 ms interval never fired while calls were pending')
 
   const stored = await tenant.listBookings({ resourceIds: ['ada'] })
   assert.deepEqual(stored.items.map((b) => b.id), [fulfilled[0].value.id])
