@@ -12,7 +12,8 @@
 //! engine on a fresh SQLite file and create PER_THREAD confirmed bookings
 //! each on 100 resources, every one in a free slot (so every create commits);
 //! prints creates/s and how they were grouped. `lists N`: 50 resources × 40
-//! daily bookings, then N listings of one resource's 30 days. `batch N`:
+//! daily bookings, then N listings of one resource's 30 days (of RESOURCES
+//! resources' together, e.g. a team calendar, with `lists N RESOURCES`). `batch N`:
 //! N confirmed bookings over 1,000 resources in calls of
 //! `create_bookings` of 10,000 (as `compare`'s bulk workload), durable.
 
@@ -35,9 +36,11 @@ fn main() {
             let durability: Durability = args.get(3).map_or("full", String::as_str).parse().expect("full or normal");
             creates(&url, number(1, 32), number(2, 500), durability);
         }
-        Some("lists") => lists(&url, number(1, 20_000)),
+        Some("lists") => lists(&url, number(1, 20_000), number(2, 1)),
         Some("batch") => batch(&url, number(1, 100_000)),
-        _ => eprintln!("usage: profile creates THREADS PER_THREAD full|normal | profile lists N | profile batch N"),
+        _ => eprintln!(
+            "usage: profile creates THREADS PER_THREAD full|normal | profile lists N [RESOURCES] | profile batch N"
+        ),
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -101,7 +104,7 @@ fn creates(url: &str, threads: usize, per_thread: usize, durability: Durability)
     );
 }
 
-fn lists(url: &str, n: usize) {
+fn lists(url: &str, n: usize, resources: usize) {
     let engine = Engine::open(url).expect("open");
     let tenant = tenant_with_resources(&engine, 50);
     let items = (0..50)
@@ -109,7 +112,8 @@ fn lists(url: &str, n: usize) {
         .collect();
     tenant.create_bookings(items).expect("bookings");
     let filter = BookingFilter {
-        resource_ids: vec!["r7".into()],
+        resource_ids: (0..resources.clamp(1, 50)).map(|r| format!("r{}", (r + 7) % 50)).collect(),
+        limit: Some(holdfast::limits::PAGE_SIZE_MAX),
         start: Some(Timestamp::from_micros(T0_US + 5 * DAY_US)),
         end: Some(Timestamp::from_micros(T0_US + 35 * DAY_US)),
         ..Default::default()

@@ -69,6 +69,9 @@ pub const CACHE_BYTES_PER_ENTRY: usize = 8 * 1024;
 /// Most bookings `list_bookings` keeps in the read cache for one resource's
 /// stretch of time; a busier stretch is listed from the store every time.
 pub const LISTING_ENTRY_ROWS_MAX: usize = 4_096;
+/// Most bookings one `list_bookings` call loads into the read cache for the
+/// resources it lists; past it the call is answered by the store.
+pub const LISTING_LOAD_ROWS_MAX: usize = 16_384;
 
 /// Most expired holds one `sweep_expired` call turns into `expired` per tenant
 /// (bounded so a sweep never holds the write lock for long; call it again).

@@ -1913,6 +1913,74 @@ fn cursors_stay_stable(store: &TestStore, filter: BookingFilter) {
     }
 }
 
+/// Several resources listed together: their missing entries load in one
+/// query, unless together they hold more than `LISTING_LOAD_ROWS_MAX`
+/// bookings over the stretch; then the store answers, exactly. Either way
+/// the pages merge the resources in `(start, id)` order.
+#[test]
+fn resources_listed_together_merge_in_order_however_many_bookings() {
+    common::for_each_store(|store| {
+        let fx = Fx::new(store);
+        let resources = 5;
+        // Under one entry's bound each, over one load's bound together.
+        let per_resource = limits::LISTING_LOAD_ROWS_MAX / resources + 20;
+        assert!(per_resource < limits::LISTING_ENTRY_ROWS_MAX);
+        let ids: Vec<String> = (0..resources).map(|k| format!("r{k}")).collect();
+        let mut items = Vec::new();
+        for id in &ids {
+            fx.resource(id, 1);
+            for i in 0..per_resource {
+                let start = after(h(0, 0), TimeDelta::minutes(i64::try_from(i).unwrap()));
+                let end = after(start, TimeDelta::minutes(1));
+                items.push(with_id(&format!("{id}-{i:05}"), new_booking(id, start, end, Status::Confirmed)));
+            }
+        }
+        for chunk in items.chunks(limits::BATCH_SIZE_MAX) {
+            fx.t.create_bookings(chunk.to_vec()).unwrap();
+        }
+        let listed = |ids: &[String], hours: (i64, i64)| {
+            let filter = BookingFilter {
+                resource_ids: ids.to_vec(),
+                start: Some(h(hours.0, 0)),
+                end: Some(h(hours.1, 0)),
+                limit: Some(limits::PAGE_SIZE_MAX),
+                ..Default::default()
+            };
+            list_all(&fx.t, &filter).into_iter().map(|b| b.id).collect::<Vec<_>>()
+        };
+        // Minutes [60, 120) of every resource: ties on start break by id.
+        let expected = |ids: &[String]| -> Vec<String> {
+            (60..120).flat_map(|i| ids.iter().map(move |id| format!("{id}-{i:05}"))).collect()
+        };
+        // All five: too many to load, the store answers (twice: nothing
+        // was cached in between).
+        assert_eq!(listed(&ids, (1, 2)), expected(&ids));
+        assert_eq!(listed(&ids, (1, 2)), expected(&ids));
+        // Two of them fit one load; then a write to one shows at once.
+        let two = [ids[3].clone(), ids[1].clone()];
+        let mut pair: Vec<String> = two.to_vec();
+        pair.sort();
+        assert_eq!(listed(&two, (1, 2)), expected(&pair));
+        let before = fx.engine.cache_stats();
+        assert_eq!(listed(&two, (1, 2)), expected(&pair));
+        assert_eq!(fx.engine.cache_stats().misses, before.misses, "both entries are cached");
+        fx.t.cancel("r3-00061", None).unwrap();
+        let confirmed = |ids: &[String]| {
+            let filter = BookingFilter {
+                resource_ids: ids.to_vec(),
+                statuses: vec![Status::Confirmed],
+                start: Some(h(1, 0)),
+                end: Some(h(2, 0)),
+                limit: Some(7),
+                ..Default::default()
+            };
+            list_all(&fx.t, &filter).into_iter().map(|b| b.id).collect::<Vec<_>>()
+        };
+        let now_expected: Vec<String> = expected(&pair).into_iter().filter(|id| id != "r3-00061").collect();
+        assert_eq!(confirmed(&two), now_expected);
+    });
+}
+
 /// A resource with more bookings over a listed stretch than the cache
 /// keeps (`LISTING_ENTRY_ROWS_MAX`) is listed from the store, exactly, and
 /// its writes show on the next listing; a quiet resource beside it is

@@ -10,9 +10,9 @@
 //! another one (`ALREADY_EXISTS`). After every step the test also checks, from the
 //! engine's own state only, that no resource is over capacity at any
 //! instant, that statuses only moved along legal transitions and that the
-//! tenant's event seqs are gap-free, and that one resource's listing over a
-//! window — answered from the read cache, kept across steps — is the
-//! model's, under status filters and page by page. Every store of `common::stores()` runs
+//! tenant's event seqs are gap-free, and that the listing of one or several
+//! resources over a window — answered from the read cache, kept across
+//! steps — is the model's, under status filters and page by page. Every store of `common::stores()` runs
 //! its own sequences, each on an empty database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -950,8 +950,9 @@ impl Run {
         self.check_listings(ctx)
     }
 
-    /// Each resource's bookings over a few windows, as `list_bookings` pages
-    /// them from the read cache, against the model. The windows move with
+    /// Each resource's bookings, and those of two and three resources
+    /// together, over a few windows, as `list_bookings` pages them from the
+    /// read cache, against the model. The windows move with
     /// the log (so the cache both serves and reloads), one reaches across
     /// several cache buckets, and the status filters rotate.
     fn check_listings(&self, ctx: &str) -> Result<(), TestCaseError> {
@@ -960,13 +961,17 @@ impl Run {
         let wide = (T0_US - 20 * 24 * 60 * MINUTE_US, T0_US + 20 * 24 * 60 * MINUTE_US);
         let filters: [&[Status]; 3] = [&[], &[Status::Hold, Status::Pencil], &[Status::Confirmed, Status::Expired]];
         let statuses = filters[(k % 3) as usize];
-        for (res, r) in RESOURCES.iter().enumerate() {
+        // Each resource alone, then two and three together (one cache load
+        // for the missing ones, pages merged across resources).
+        let sets: [&[usize]; 6] = [&[0], &[1], &[2], &[3], &[0, 2], &[3, 1, 2]];
+        for set in sets {
+            let ids: Vec<String> = set.iter().map(|&res| RESOURCES[res].id.to_owned()).collect();
             for (start_us, end_us) in [narrow, wide] {
                 let mut want: Vec<(i64, &str)> = self
                     .model
                     .bookings
                     .iter()
-                    .filter(|b| b.res == res && b.start_us < end_us && start_us < b.end_us)
+                    .filter(|b| set.contains(&b.res) && b.start_us < end_us && start_us < b.end_us)
                     .filter(|b| statuses.is_empty() || statuses.contains(&b.status))
                     .map(|b| (b.start_us, b.id.as_str()))
                     .collect();
@@ -975,7 +980,7 @@ impl Run {
                 let mut cursor = None;
                 loop {
                     let filter = BookingFilter {
-                        resource_ids: vec![r.id.into()],
+                        resource_ids: ids.clone(),
                         statuses: statuses.to_vec(),
                         start: Some(at(start_us)),
                         end: Some(at(end_us)),
@@ -997,9 +1002,9 @@ impl Run {
                 prop_assert_eq!(
                     got,
                     want,
-                    "{}: listing of {} over {:?} with {:?}",
+                    "{}: listing of {:?} over {:?} with {:?}",
                     ctx,
-                    r.id,
+                    ids,
                     (start_us, end_us),
                     statuses
                 );

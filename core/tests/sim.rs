@@ -1025,11 +1025,15 @@ impl Sim {
 }
 
 impl Sim {
-    /// `list_bookings` of one resource over a window answers from the read
-    /// cache: page by page, under a status filter, it must list exactly
-    /// the rows, also after a commit whose reply was lost.
+    /// `list_bookings` of one or two resources over a window answers from
+    /// the read cache: page by page, under a status filter, it must list
+    /// exactly the rows, also after a commit whose reply was lost.
     fn check_listing(&mut self, resources: &[Resource], rows: &[Booking]) -> Result<(), String> {
-        let r = self.rng.pick(resources).clone();
+        // One resource, or two (maybe the same one twice).
+        let mut ids = vec![self.rng.pick(resources).id.clone()];
+        if self.rng.below(3) == 0 {
+            ids.push(self.rng.pick(resources).id.clone());
+        }
         let start = DAY0_US + self.rng.below(DAYS as u64) as i64 * DAY_US;
         let end = start + (1 + self.rng.below(DAYS as u64) as i64) * DAY_US;
         let statuses: Vec<Status> = match self.rng.below(3) {
@@ -1039,7 +1043,7 @@ impl Sim {
         };
         let mut want: Vec<&Booking> = rows
             .iter()
-            .filter(|b| b.resource_id == r.id && b.start.as_micros() < end && start < b.end.as_micros())
+            .filter(|b| ids.contains(&b.resource_id) && b.start.as_micros() < end && start < b.end.as_micros())
             .filter(|b| statuses.is_empty() || statuses.contains(&b.status))
             .collect();
         want.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
@@ -1047,7 +1051,7 @@ impl Sim {
         let mut cursor = None;
         loop {
             let filter = BookingFilter {
-                resource_ids: vec![r.id.clone()],
+                resource_ids: ids.clone(),
                 statuses: statuses.clone(),
                 start: Some(ts(start)),
                 end: Some(ts(end)),
@@ -1064,8 +1068,7 @@ impl Sim {
         }
         if got.iter().ne(want.iter().copied()) {
             return Err(format!(
-                "listing of {} over [{}, {}) with {statuses:?}: {:?}, the rows say {:?}",
-                r.id,
+                "listing of {ids:?} over [{}, {}) with {statuses:?}: {:?}, the rows say {:?}",
                 ts(start),
                 ts(end),
                 got.iter().map(|b| (&b.id, b.status, b.version)).collect::<Vec<_>>(),

@@ -1,8 +1,12 @@
-//! `list_bookings`. One resource over a window — a calendar view, the most
-//! common listing by far — is answered from the read cache: the resource's
-//! bookings over a bucket-aligned stretch around the window, loaded once
-//! and filtered in memory while no write touches the resource. Every other
-//! shape of query reads the store.
+//! `list_bookings`. Resources over a window — a calendar view, the most
+//! common listing by far — are answered from the read cache: each
+//! resource's bookings over a bucket-aligned stretch around the window,
+//! loaded once (the missing resources of a call in one query) and filtered
+//! in memory while no write touches the resource. Every other shape of
+//! query reads the store.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::availability::{Snapshot, bucket_start};
 use super::{Tenant, booking_query, page_of};
@@ -18,9 +22,9 @@ impl Tenant {
     /// across a page boundary (no repeats, no skips of existing rows).
     pub fn list_bookings(&self, filter: &BookingFilter) -> Result<Page<Booking>> {
         let query = booking_query(filter)?;
-        let items = match (query.resource_ids.as_slice(), query.window) {
-            ([resource], Some(window)) if self.inner.cache.enabled() => {
-                self.snapshot(|s| s.list_one_resource(resource, window, &query))?
+        let items = match query.window {
+            Some(window) if !query.resource_ids.is_empty() && self.inner.cache.enabled() => {
+                self.snapshot(|s| s.list_cached(window, &query))?
             }
             _ => self.read(|tx| tx.list_bookings(&query))?,
         };
@@ -29,32 +33,70 @@ impl Tenant {
 }
 
 impl Snapshot<'_, '_> {
-    /// `query` (on `resource` over `window`) answered from the resource's
-    /// cached bookings, loading them if the cache has none covering it.
-    fn list_one_resource(&mut self, resource: &str, window: Interval, query: &BookingQuery) -> Result<Vec<Booking>> {
+    /// `query` (on its resources over `window`) answered from the
+    /// resources' cached bookings, loading those the cache has none of
+    /// covering the window; from the store if any resource is too busy to
+    /// hold.
+    fn list_cached(&mut self, window: Interval, query: &BookingQuery) -> Result<Vec<Booking>> {
         let cache = &self.tenant.inner.cache;
-        let entry = match cache.bookings(&self.tenant.id, resource) {
-            Some(entry) if covers(entry.span(), window) => entry,
-            _ => {
-                let span = listing_span(window);
-                let load = BookingQuery {
-                    resource_ids: vec![resource.to_owned()],
-                    window: Some(span),
-                    limit: limits::LISTING_ENTRY_ROWS_MAX + 1,
-                    ..BookingQuery::default()
-                };
-                let bookings = self.tx.list_bookings(&load)?;
-                if bookings.len() > limits::LISTING_ENTRY_ROWS_MAX {
-                    cache.mark_too_busy(&self.tenant.id, resource, span);
+        let mut ids: Vec<&str> = query.resource_ids.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut entries: Vec<Arc<BookingsEntry>> = Vec::with_capacity(ids.len());
+        let mut missing: Vec<&str> = Vec::new();
+        for id in ids {
+            match cache.bookings(&self.tenant.id, id) {
+                Some(entry) if covers(entry.span(), window) && entry.too_busy() => {
                     return self.tx.list_bookings(query);
                 }
-                cache.put_bookings(&self.tenant.id, resource, self.seq, BookingsEntry::new(span, bookings))
+                Some(entry) if covers(entry.span(), window) => entries.push(entry),
+                _ => missing.push(id),
             }
-        };
-        if entry.too_busy() {
-            return self.tx.list_bookings(query);
         }
-        Ok(page_from(entry.bookings(), window, query))
+        if !missing.is_empty() {
+            let span = listing_span(window);
+            // At most a full entry per missing resource, and at most
+            // `LISTING_LOAD_ROWS_MAX` in all: one query, then split.
+            let rows_max =
+                limits::LISTING_ENTRY_ROWS_MAX.saturating_mul(missing.len()).min(limits::LISTING_LOAD_ROWS_MAX);
+            let load = BookingQuery {
+                resource_ids: missing.iter().map(|id| (*id).to_owned()).collect(),
+                window: Some(span),
+                limit: rows_max + 1,
+                ..BookingQuery::default()
+            };
+            let loaded = self.tx.list_bookings(&load)?;
+            if loaded.len() > rows_max {
+                if let [id] = missing.as_slice() {
+                    cache.mark_too_busy(&self.tenant.id, id, span);
+                }
+                // Too much to hold: the store answers exactly.
+                return self.tx.list_bookings(query);
+            }
+            let mut by_resource: HashMap<&str, Vec<Booking>> = missing.iter().map(|id| (*id, Vec::new())).collect();
+            for booking in loaded {
+                // Stores return only the resources asked for.
+                if let Some(bookings) = by_resource.get_mut(booking.resource_id.as_str()) {
+                    bookings.push(booking);
+                }
+            }
+            for (id, bookings) in by_resource {
+                if bookings.len() > limits::LISTING_ENTRY_ROWS_MAX {
+                    cache.mark_too_busy(&self.tenant.id, id, span);
+                    return self.tx.list_bookings(query);
+                }
+                entries.push(cache.put_bookings(&self.tenant.id, id, self.seq, BookingsEntry::new(span, bookings)));
+            }
+        }
+        // Each resource's page, then the first `limit` of them all in the
+        // store's order (ids are unique across resources).
+        let mut page: Vec<&Booking> =
+            entries.iter().flat_map(|entry| page_from(entry.bookings(), window, query)).collect();
+        if entries.len() > 1 {
+            page.sort_unstable_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+            page.truncate(query.limit);
+        }
+        Ok(page.into_iter().cloned().collect())
     }
 }
 
@@ -62,13 +104,17 @@ impl Snapshot<'_, '_> {
 /// by `(start, id)`: the cursor and the window's end bound a slice by
 /// binary search (paging through a long stretch costs a page, not the
 /// stretch), the rest is a filter.
-fn page_from(bookings: &[Booking], window: Interval, query: &BookingQuery) -> Vec<Booking> {
+fn page_from<'b>(
+    bookings: &'b [Booking],
+    window: Interval,
+    query: &'b BookingQuery,
+) -> impl Iterator<Item = &'b Booking> + 'b {
     let first = match &query.after {
         Some((start, id)) => bookings.partition_point(|b| (b.start, b.id.as_str()) <= (*start, id.as_str())),
         None => 0,
     };
     let end = bookings.partition_point(|b| b.start < window.end).max(first);
-    bookings[first..end].iter().filter(|b| listed(b, window, query)).take(query.limit).cloned().collect()
+    bookings[first..end].iter().filter(move |b| listed(b, window, query)).take(query.limit)
 }
 
 /// Whether `span` holds every booking overlapping `window`.
@@ -87,7 +133,7 @@ fn listing_span(window: Interval) -> Interval {
     }
 }
 
-/// The store's `list_bookings` condition for a booking of the listed
+/// The store's `list_bookings` condition for a booking of a listed
 /// resource (ordering and limit aside).
 fn listed(b: &Booking, window: Interval, q: &BookingQuery) -> bool {
     b.interval().overlaps(window)
