@@ -349,8 +349,9 @@ impl ReadCache {
     }
 
     /// Keeps `entry` unless it alone would take more than an eighth of
-    /// the byte budget (such a resource is read from the store every time
-    /// rather than flush the rest of the cache). Returns it for the caller.
+    /// the byte budget: then the resource is marked too busy instead (its
+    /// listings go to the store rather than load the stretch again or
+    /// flush the rest of the cache). Returns the entry for the caller.
     pub fn put_bookings(
         &self,
         tenant: &str,
@@ -362,6 +363,8 @@ impl ReadCache {
         if entry.bytes <= self.bytes_max / 8 {
             let key = Key::Bookings { tenant: tenant.into(), resource: resource.into() };
             self.put(key, loaded_at, Value::Bookings(Arc::clone(&entry)));
+        } else {
+            self.mark_too_busy(tenant, resource, entry.span);
         }
         entry
     }
@@ -476,10 +479,13 @@ mod tests {
         assert!(cache.bookings("t", "r39").is_some(), "the newest entry is held");
         assert!(cache.bookings("t", "r20").is_none(), "the oldest entries were dropped for bytes");
         assert!(cache.stats().entries < 16, "now the bytes bind");
-        // An entry above an eighth of the budget is handed back, not kept.
+        // An entry above an eighth of the budget is handed back, and only
+        // a too-busy hint (no bytes) is kept.
         let big = cache.put_bookings("t", "big", 1, entry(30, 1_000));
         assert_eq!(big.bookings().len(), 30);
-        assert!(cache.bookings("t", "big").is_none());
+        let hint = cache.bookings("t", "big").expect("a hint");
+        assert!(hint.too_busy() && hint.bookings().is_empty() && hint.span() == big.span());
+        assert!(held_bytes(&cache) <= budget);
         // Stale entries leave the count when dropped; so does a replacement.
         cache.invalidate("t", &["r39"], 2);
         assert!(cache.bookings("t", "r39").is_none());

@@ -1913,6 +1913,44 @@ fn cursors_stay_stable(store: &TestStore, filter: BookingFilter) {
     }
 }
 
+/// Bookings too large to hold together (over an eighth of the cache's
+/// byte budget: 500 notes of 10,000 characters) are listed from the store,
+/// exactly, and their resource is not loaded into the cache again.
+#[test]
+fn a_resource_too_large_to_cache_is_listed_from_the_store() {
+    common::for_each_store(|store| {
+        let fx = Fx::new(store);
+        fx.resource("wordy", 1);
+        let notes = "x".repeat(limits::NOTES_LENGTH_MAX_CHARS);
+        let items: Vec<NewBooking> = (0..500)
+            .map(|i| {
+                let start = after(h(0, 0), TimeDelta::minutes(2 * i));
+                NewBooking {
+                    notes: Some(notes.clone()),
+                    ..with_id(
+                        &format!("w{i:03}"),
+                        new_booking("wordy", start, after(start, TimeDelta::minutes(1)), Status::Confirmed),
+                    )
+                }
+            })
+            .collect();
+        fx.t.create_bookings(items).unwrap();
+        let filter = BookingFilter {
+            resource_ids: vec!["wordy".into()],
+            start: Some(h(1, 0)),
+            end: Some(h(2, 0)),
+            limit: Some(7),
+            ..Default::default()
+        };
+        let expected: Vec<String> = (30..60).map(|i| format!("w{i:03}")).collect();
+        for _ in 0..2 {
+            let listed = list_all(&fx.t, &filter);
+            assert_eq!(listed.iter().map(|b| b.id.clone()).collect::<Vec<_>>(), expected);
+            assert!(listed.iter().all(|b| b.notes.as_deref() == Some(notes.as_str())));
+        }
+    });
+}
+
 /// Several resources listed together: their missing entries load in one
 /// query, unless together they hold more than `LISTING_LOAD_ROWS_MAX`
 /// bookings over the stretch; then the store answers, exactly. Either way
