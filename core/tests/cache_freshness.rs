@@ -576,35 +576,39 @@ impl Reader {
         Ok(())
     }
 
+    /// `read` of `id` by A equals the uncached engine's, and an immediate
+    /// re-read by A is served from its cache alone with the same answer.
+    fn agrees_and_caches<T: PartialEq + std::fmt::Debug>(
+        &self,
+        step: &str,
+        what: &str,
+        id: &str,
+        read: impl Fn(&Tenant, &str) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mine = read(&self.t, id)?;
+        let reference = read(&self.reference, id)?;
+        if mine != reference {
+            return Err(format!(
+                "after {step}: A's {what} of {id} differs from an uncached engine's\n  A:        {mine:?}\n  \
+                 uncached: {reference:?}"
+            ));
+        }
+        let again = self.cached(&format!("after {step}: re-read ({what}) of {id}"), |r| read(&r.t, id))?;
+        if again != mine {
+            return Err(format!(
+                "after {step}: re-read ({what}) of {id} from the cache differs: {again:?} vs {mine:?}"
+            ));
+        }
+        Ok(mine)
+    }
+
     /// Every answer of A equals the uncached engine's, and each resource's
     /// entries are cached again afterwards (a re-read is all hits).
     fn settle(&mut self, step: &str) -> Result<(), String> {
         for id in ALL {
-            let fb = self.free_busy(id)?;
-            let reference = Self::free_busy_of(&self.reference, id)?;
-            if fb != reference {
-                return Err(format!(
-                    "after {step}: A's free_busy of {id} differs from an uncached engine's\n  A:        {fb:?}\n  \
-                     uncached: {reference:?}"
-                ));
-            }
-            let again = self.cached(&format!("after {step}: re-read of {id}"), |r| r.free_busy(id))?;
-            if again != fb {
-                return Err(format!("after {step}: re-read of {id} from the cache differs: {again:?} vs {fb:?}"));
-            }
+            let fb = self.agrees_and_caches(step, "free_busy", id, Self::free_busy_of)?;
             self.last.insert(id, fb);
-            let listed = self.listing(id)?;
-            let reference = Self::listing_of(&self.reference, id)?;
-            if listed != reference {
-                return Err(format!(
-                    "after {step}: A's listing of {id} differs from an uncached engine's\n  A:        {listed:?}\n  \
-                     uncached: {reference:?}"
-                ));
-            }
-            let again = self.cached(&format!("after {step}: re-listing of {id}"), |r| r.listing(id))?;
-            if again != listed {
-                return Err(format!("after {step}: re-listing of {id} from the cache differs"));
-            }
+            let listed = self.agrees_and_caches(step, "listing", id, Self::listing_of)?;
             self.last_listed.insert(id, listed);
         }
         let w = window();
